@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { configCommand } from './config-command.js';
+import { migrateCommand } from './migrate-command.js';
+import { serveCommand } from './serve-command.js';
+
+const program = new Command()
+  .name('wharf')
+  .description('Wharf: an OCI container registry with Quay-style geo-replication')
+  .showHelpAfterError()
+  .addCommand(serveCommand())
+  .addCommand(migrateCommand())
+  .addCommand(configCommand());
+
+await program.parseAsync(process.argv);

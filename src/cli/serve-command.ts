@@ -1,0 +1,45 @@
+import { Command, Option } from 'commander';
+import { buildApp, resolveConfig } from '../main.js';
+import { createLogger } from '../observability/logger.js';
+import { configOption, fail } from './options.js';
+
+const ROLES = ['web'] as const;
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('run the registry (HTTP API) on the configured database and storage')
+    .addOption(configOption())
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('-p, --port <port>', 'port to listen on', '5000')
+    .addOption(new Option('--roles <roles>', `comma-separated roles to run (${ROLES.join(', ')})`).default('web'))
+    .option('--no-migrate', 'do not apply database migrations at start')
+    .action(async (opts: { config?: string; host: string; port: string; roles: string; migrate: boolean }) => {
+      const logger = createLogger();
+      try {
+        const roles = opts.roles.split(',').map((r) => r.trim());
+        const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
+        if (unknown.length > 0) throw new Error(`unknown role(s) ${unknown.join(', ')}; known: ${ROLES.join(', ')}`);
+        const config = resolveConfig(opts.config);
+        for (const warning of config.warnings) logger.warn({ config: config.source }, warning);
+        if (config.authenticationType === 'Database') {
+          throw new Error(
+            `${config.source}: AUTHENTICATION_TYPE is Database (the default for config files), and account-based access control is not available in this version yet; set AUTHENTICATION_TYPE: Open to run without access control`,
+          );
+        }
+        logger.warn({ config: config.source }, 'AUTHENTICATION_TYPE is Open: every request is allowed (local-development mode)');
+        const app = await buildApp(config, logger, { migrate: opts.migrate });
+        const stop = async (signal: string) => {
+          logger.info({ signal }, 'shutting down');
+          await app.close();
+          process.exit(0);
+        };
+        process.once('SIGINT', () => void stop('SIGINT'));
+        process.once('SIGTERM', () => void stop('SIGTERM'));
+        const address = await app.server.listen({ host: opts.host, port: Number(opts.port) });
+        logger.info({ address, config: config.source, database: config.database.dialect, preference: config.storage.preference }, 'wharf is serving');
+      } catch (err) {
+        logger.flush();
+        fail(err);
+      }
+    });
+}

@@ -1,0 +1,51 @@
+/** The one validated, typed configuration every part of Wharf is built from. */
+export interface Config {
+  /** Where it came from: a file path, or `embedded default`. */
+  readonly source: string;
+  readonly database: DatabaseConfig;
+  readonly storage: StorageConfig;
+  /** `SERVER_HOSTNAME`; when set, Location headers are absolute URLs on it. */
+  readonly serverHostname: string | undefined;
+  readonly preferredUrlScheme: 'http' | 'https';
+  readonly authenticationType: 'Open' | 'Database';
+  /** Unknown keys and other non-fatal findings, logged at start and by `config validate`. */
+  readonly warnings: readonly string[];
+}
+
+export type DatabaseConfig =
+  | { readonly dialect: 'sqlite'; readonly path: string }
+  | { readonly dialect: 'postgres'; readonly url: string };
+
+export interface StorageLocationConfig {
+  /** The key in DISTRIBUTED_STORAGE_CONFIG, e.g. `us_east`. */
+  readonly name: string;
+  /** The driver name, e.g. `LocalStorage`. */
+  readonly driver: string;
+  /** The driver's parameters, validated by the driver's own schema (storage/drivers.ts). */
+  readonly params: Readonly<Record<string, unknown>>;
+}
+
+export interface StorageConfig {
+  readonly locations: readonly StorageLocationConfig[];
+  /** This instance's order: [0] receives uploads, the whole list orders reads. */
+  readonly preference: readonly string[];
+  /** DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS: where every blob must end up. */
+  readonly defaultLocations: readonly string[];
+  readonly replication: boolean;
+}
+
+/** One problem found in a config, named by its key path. */
+export interface ConfigProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(source: string, problems: readonly ConfigProblem[]) {
+    super(`invalid configuration (${source}):\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}

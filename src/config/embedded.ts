@@ -1,0 +1,23 @@
+import { join } from 'node:path';
+import type { Config } from './config.js';
+
+/**
+ * The local-development default: SQLite and one LocalStorage location under `dataDir`, open
+ * access, no other service. Used when neither --config, WHARF_CONFIG nor ./config.yaml exists.
+ */
+export function embeddedConfig(dataDir = 'data'): Config {
+  return {
+    source: 'embedded default',
+    database: { dialect: 'sqlite', path: join(dataDir, 'wharf.db') },
+    storage: {
+      locations: [{ name: 'local', driver: 'LocalStorage', params: { storage_path: join(dataDir, 'storage') } }],
+      preference: ['local'],
+      defaultLocations: [],
+      replication: false,
+    },
+    serverHostname: undefined,
+    preferredUrlScheme: 'http',
+    authenticationType: 'Open',
+    warnings: [],
+  };
+}

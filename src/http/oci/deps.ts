@@ -1,0 +1,11 @@
+import type { BlobService, ListingService, ManifestService, UploadService } from '../../registry/index.js';
+import type { UrlBuilder } from './urls.js';
+
+/** The registry use cases the OCI routes call. */
+export interface OciDeps {
+  readonly uploads: UploadService;
+  readonly blobs: BlobService;
+  readonly manifests: ManifestService;
+  readonly listings: ListingService;
+  readonly urls: UrlBuilder;
+}

@@ -1,0 +1,47 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { Errors, WharfError } from '../errors/index.js';
+import type { Logger } from '../observability/logger.js';
+import { sendError } from './error-handler.js';
+import type { OciDeps } from './oci/deps.js';
+import { ociHandler } from './oci/router.js';
+
+export interface ServerDeps {
+  readonly oci: OciDeps;
+  readonly logger: Logger;
+}
+
+/**
+ * The HTTP server: the OCI API under `/v2/` and the health endpoint. Bodies are never parsed
+ * by the framework: upload routes stream them to storage and the manifest route reads them
+ * with its own 4 MiB bound.
+ */
+export function buildServer(deps: ServerDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // One compact line per request is logged by the onResponse hook below instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    exposeHeadRoutes: false,
+    // Repository names are long and uploads are big: the framework must not cap either.
+    routerOptions: { maxParamLength: 1024 },
+    bodyLimit: Number.MAX_SAFE_INTEGER,
+    return503OnClosing: true,
+    requestTimeout: 0,
+  });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.url.startsWith('/v2')) reply.header('Docker-Distribution-API-Version', 'registry/2.0');
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+  app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
+  app.setNotFoundHandler((request, reply) => sendError(new WharfError(Errors.NOT_FOUND, { path: request.url.slice(0, 300) }), request, reply));
+
+  const oci = ociHandler(deps.oci);
+  app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/v2/*', handler: oci });
+  app.route({ method: ['GET', 'HEAD'], url: '/v2', handler: oci });
+  app.get('/health/instance', async () => ({ data: { services: { registry: true } }, status_code: 200 }));
+  return app;
+}

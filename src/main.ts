@@ -1,0 +1,79 @@
+/**
+ * The composition root: config -> storage drivers -> metadata -> registry use cases -> HTTP.
+ * The only module that picks implementations; everything else depends on contracts.
+ */
+import { existsSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { type Config, embeddedConfig, loadConfigFile } from './config/index.js';
+import { buildServer } from './http/server.js';
+import { UrlBuilder } from './http/oci/urls.js';
+import { openMetadataStore } from './metadata/sql/metadata-store.js';
+import type { MetadataStore } from './metadata/store.js';
+import type { Logger } from './observability/logger.js';
+import { BlobService, ListingService, ManifestService, type RegistryContext, UploadService } from './registry/index.js';
+import { createDriver, validateDriverParams } from './storage/drivers.js';
+import { type Location, LocationSet } from './storage/locations/location-set.js';
+
+/** The config a command runs with: --config, else WHARF_CONFIG, else ./config.yaml, else the embedded default. */
+export function resolveConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Config {
+  const path = file ?? env.WHARF_CONFIG ?? (existsSync('config.yaml') ? 'config.yaml' : undefined);
+  return path === undefined ? embeddedConfig() : loadConfig(path, env);
+}
+
+/** Loads and fully validates a config file, including every storage driver's parameters. */
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {
+  return loadConfigFile(file, { env, validateDriverParams });
+}
+
+export async function openMetadata(config: Config): Promise<MetadataStore> {
+  return openMetadataStore(config.database);
+}
+
+export interface App {
+  readonly server: FastifyInstance;
+  readonly metadata: MetadataStore;
+  readonly locations: LocationSet;
+  close(): Promise<void>;
+}
+
+/** Builds a ready-to-listen registry from a validated config; migrates the database first. */
+export async function buildApp(config: Config, logger: Logger, options: { migrate?: boolean } = {}): Promise<App> {
+  const metadata = await openMetadata(config);
+  try {
+    if (options.migrate ?? true) {
+      const applied = await metadata.migrate();
+      if (applied.length > 0) logger.info({ applied }, 'database migrated');
+    }
+    const rows = await metadata.stores.locations.sync(config.storage.locations.map((l) => l.name));
+    const located: Location[] = [];
+    for (const l of config.storage.locations) {
+      const row = rows.get(l.name);
+      if (!row) throw new Error(`storage location ${l.name} has no row after sync`);
+      located.push({ id: row.id, name: l.name, driver: await createDriver(l.driver, l.params, { logger }) });
+    }
+    const locations = new LocationSet(located, config.storage.preference);
+    const ctx: RegistryContext = { metadata, locations, logger };
+    const server = buildServer({
+      logger,
+      oci: {
+        uploads: new UploadService(ctx),
+        blobs: new BlobService(ctx),
+        manifests: new ManifestService(ctx),
+        listings: new ListingService(ctx),
+        urls: new UrlBuilder(config.serverHostname, config.preferredUrlScheme),
+      },
+    });
+    return {
+      server,
+      metadata,
+      locations,
+      async close() {
+        await server.close();
+        await metadata.close();
+      },
+    };
+  } catch (err) {
+    await metadata.close();
+    throw err;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The embedded dialect: one SQLite file (or `:memory:`) through better-sqlite3.
+ *
+ * WAL lets readers run beside the single writer; `synchronous=FULL` makes a commit durable
+ * before it returns (a pushed tag must survive a power cut); `busy_timeout` makes a second
+ * process (e.g. `wharf gc` beside `wharf serve`) wait for the write lock instead of failing.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection } from 'kysely';
+
+export interface SqliteOptions {
+  /** How long a statement waits for another process's write lock, in ms. */
+  readonly busyTimeoutMs?: number;
+}
+
+export function createSqliteDb<DB>(path: string, options: SqliteOptions = {}): Kysely<DB> {
+  const database = (): Database.Database => {
+    const memory = path === ':memory:';
+    if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true });
+    const db = new Database(path);
+    db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+    if (!memory) db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    return db;
+  };
+  return new Kysely<DB>({ dialect: new ImmediateSqliteDialect({ database: async () => database() }) });
+}
+
+/**
+ * Kysely's driver opens transactions with a plain (deferred) `begin`: a transaction that reads
+ * and then writes can fail with SQLITE_BUSY, without waiting, when another process wrote in
+ * between. `begin immediate` takes the write lock up front, so `busy_timeout` applies.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: ConstructorParameters<typeof SqliteDialect>[0];
+  constructor(config: ConstructorParameters<typeof SqliteDialect>[0]) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): SqliteDriver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}

@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import { type Digest, parseManifest, parseReference, type ParsedManifest } from '../domain/index.js';
+import { Errors, WharfError } from '../errors/index.js';
+import type { Id, ManifestRow, RepositoryRow, Stores } from '../metadata/store.js';
+import { existingRepository, pushRepository, type RegistryContext } from './context.js';
+
+export interface PushedManifest {
+  readonly digest: string;
+  /** The `subject` digest, echoed in the OCI-Subject header. */
+  readonly subject: string | undefined;
+}
+
+/**
+ * Manifests live in the database (exact bytes), so they are global the moment they are
+ * written. A push is accepted only when every blob and child manifest it names is in the
+ * repository; a `subject` may point at a manifest that does not exist yet (spec 1.1).
+ */
+export class ManifestService {
+  readonly #ctx: RegistryContext;
+
+  constructor(ctx: RegistryContext) {
+    this.#ctx = ctx;
+  }
+
+  async get(name: string, referenceText: string): Promise<ManifestRow> {
+    const reference = parseReference(referenceText);
+    const stores = this.#ctx.metadata.stores;
+    const repository = await existingRepository(stores, name);
+    const manifest =
+      reference.kind === 'tag'
+        ? await stores.tags.resolve(repository.id, reference.tag)
+        : await stores.manifests.find(repository.id, reference.digest.value);
+    if (!manifest) throw new WharfError(Errors.MANIFEST_UNKNOWN, { reference: referenceText });
+    return manifest;
+  }
+
+  async put(name: string, referenceText: string, payload: Buffer, contentType: string | undefined): Promise<PushedManifest> {
+    const reference = parseReference(referenceText);
+    const digest = digestFor(payload, reference.kind === 'digest' ? reference.digest : undefined);
+    const parsed = parseManifest(payload, contentType);
+    const repository = await pushRepository(this.#ctx.metadata.stores, name);
+    const { blobIds, childIds } = await this.#references(this.#ctx.metadata.stores, repository, parsed);
+    await this.#ctx.metadata.transaction(async (tx) => {
+      const row = await tx.manifests.put({
+        repositoryId: repository.id,
+        digest,
+        mediaType: parsed.mediaType,
+        payload,
+        subject: parsed.subject,
+        artifactType: parsed.artifactType,
+        blobIds,
+        childIds,
+      });
+      if (reference.kind === 'tag') await tx.tags.put(repository.id, reference.tag, row.id);
+    });
+    return { digest, subject: parsed.subject };
+  }
+
+  /** By digest: the manifest and every tag on it. By tag: only the tag (spec "Deleting tags"). */
+  async delete(name: string, referenceText: string): Promise<void> {
+    const reference = parseReference(referenceText);
+    const stores = this.#ctx.metadata.stores;
+    const repository = await existingRepository(stores, name);
+    const deleted =
+      reference.kind === 'tag'
+        ? await stores.tags.delete(repository.id, reference.tag)
+        : await stores.manifests.delete(repository.id, reference.digest.value);
+    if (!deleted) throw new WharfError(Errors.MANIFEST_UNKNOWN, { reference: referenceText });
+  }
+
+  /** Ids of the blobs and children the manifest names; MANIFEST_BLOB_UNKNOWN for any missing. */
+  async #references(stores: Stores, repository: RepositoryRow, parsed: ParsedManifest): Promise<{ blobIds: Id[]; childIds: Id[] }> {
+    const blobs = await stores.blobs.findManyInRepository(repository.id, parsed.blobs);
+    const children = await stores.manifests.findMany(repository.id, parsed.children);
+    const missing = [...parsed.blobs.filter((d) => !blobs.has(d)), ...parsed.children.filter((d) => !children.has(d))];
+    if (missing.length > 0) {
+      throw new WharfError(Errors.MANIFEST_BLOB_UNKNOWN, { missing: [...new Set(missing)] });
+    }
+    return {
+      blobIds: [...new Set([...blobs.values()].map((b) => b.id))],
+      childIds: [...new Set([...children.values()].map((m) => m.id))],
+    };
+  }
+}
+
+/** The manifest's digest; when pushed by digest, it must match the bytes. */
+function digestFor(payload: Buffer, claimed: Digest | undefined): string {
+  const algorithm = claimed?.algorithm ?? 'sha256';
+  const digest = `${algorithm}:${createHash(algorithm).update(payload).digest('hex')}`;
+  if (claimed && claimed.value !== digest) {
+    throw new WharfError(Errors.DIGEST_INVALID, { expected: claimed.value, actual: digest });
+  }
+  return digest;
+}

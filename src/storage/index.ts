@@ -1,0 +1,3 @@
+export * from './driver.js';
+export * from './layout.js';
+export * from './keys.js';

@@ -1,0 +1,28 @@
+import type { Digest } from '../domain/index.js';
+
+/**
+ * The only place storage keys are built. Keys are relative to a location's `storage_path` and
+ * identical in every location, so a replica is a copy of the same key (Quay's layout, so that
+ * existing Quay buckets stay readable):
+ *
+ *   <storage_path>/
+ *   ├── sha256/
+ *   │   └── <first 2 hex>/
+ *   │       └── <all 64 hex>          one committed blob, content-addressed
+ *   └── uploads/
+ *       └── <upload uuid>             bytes of an upload session, invisible until committed
+ */
+export function blobKey(digest: Digest): string {
+  return `${digest.algorithm}/${digest.hex.slice(0, 2)}/${digest.hex}`;
+}
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function uploadKey(uploadId: string): string {
+  if (!UUID_PATTERN.test(uploadId)) throw new Error(`upload id is not a lowercase UUID: ${uploadId}`);
+  return `uploads/${uploadId}`;
+}
+
+export function isUploadId(value: string): boolean {
+  return UUID_PATTERN.test(value);
+}

@@ -1,0 +1,53 @@
+import type { StorageDriver } from '../driver.js';
+
+/** One configured storage location with its driver and its row id in `storage_location`. */
+export interface Location {
+  readonly id: number;
+  readonly name: string;
+  readonly driver: StorageDriver;
+}
+
+/**
+ * This instance's view of the distributed storage: every configured location, and its own
+ * preference order (QUAY_DISTRIBUTED_STORAGE_PREFERENCE / DISTRIBUTED_STORAGE_PREFERENCE).
+ * Locations missing from the preference come after it, in config order, so that a blob held
+ * only there is still served.
+ */
+export class LocationSet {
+  readonly #byId = new Map<number, Location>();
+  readonly #ordered: readonly Location[];
+
+  constructor(locations: readonly Location[], preference: readonly string[]) {
+    for (const location of locations) this.#byId.set(location.id, location);
+    const rank = (l: Location) => {
+      const i = preference.indexOf(l.name);
+      return i === -1 ? preference.length + locations.indexOf(l) : i;
+    };
+    this.#ordered = [...locations].sort((a, b) => rank(a) - rank(b));
+  }
+
+  /** Where a new upload is pinned: the first location of this instance's preference. */
+  uploadTarget(): Location {
+    const first = this.#ordered[0];
+    if (!first) throw new Error('no storage location is configured');
+    return first;
+  }
+
+  byId(id: number): Location | undefined {
+    return this.#byId.get(id);
+  }
+
+  byName(name: string): Location | undefined {
+    return this.#ordered.find((l) => l.name === name);
+  }
+
+  /** The holders of a blob (location ids from its placements), nearest first. */
+  nearestFirst(holderIds: readonly number[]): Location[] {
+    const holders = new Set(holderIds);
+    return this.#ordered.filter((l) => holders.has(l.id));
+  }
+
+  all(): readonly Location[] {
+    return this.#ordered;
+  }
+}

@@ -1,0 +1,3 @@
+import { ociApiSuite } from './oci-api-suite.js';
+
+ociApiSuite('postgres');
