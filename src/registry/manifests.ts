@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Digest, parseManifest, parseReference, type ParsedManifest } from '../domain/index.js';
+import { type Digest, parseManifest, parseReference, type ParsedManifest, type Reference } from '../domain/index.js';
 import { Errors, WharfError } from '../errors/index.js';
 import type { Id, ManifestRow, RepositoryRow, Stores } from '../metadata/store.js';
 import { existingRepository, pushRepository, type RegistryContext } from './context.js';
@@ -23,7 +23,7 @@ export class ManifestService {
   }
 
   async get(name: string, referenceText: string): Promise<ManifestRow> {
-    const reference = parseReference(referenceText);
+    const reference = readableReference(referenceText);
     const stores = this.#ctx.metadata.stores;
     const repository = await existingRepository(stores, name);
     const manifest =
@@ -58,7 +58,7 @@ export class ManifestService {
 
   /** By digest: the manifest and every tag on it. By tag: only the tag (spec "Deleting tags"). */
   async delete(name: string, referenceText: string): Promise<void> {
-    const reference = parseReference(referenceText);
+    const reference = readableReference(referenceText);
     const stores = this.#ctx.metadata.stores;
     const repository = await existingRepository(stores, name);
     const deleted =
@@ -80,6 +80,19 @@ export class ManifestService {
       blobIds: [...new Set([...blobs.values()].map((b) => b.id))],
       childIds: [...new Set([...children.values()].map((m) => m.id))],
     };
+  }
+}
+
+/**
+ * A reference to look up. A tag that breaks the tag grammar cannot exist, so reads answer
+ * MANIFEST_UNKNOWN (404, as the conformance suite expects); a push of such a tag is 400.
+ */
+function readableReference(referenceText: string): Reference {
+  try {
+    return parseReference(referenceText);
+  } catch (err) {
+    if (err instanceof WharfError && err.entry === Errors.TAG_INVALID) throw new WharfError(Errors.MANIFEST_UNKNOWN, { reference: referenceText.slice(0, 200) });
+    throw err;
   }
 }
 

@@ -314,6 +314,7 @@ export function ociApiSuite(dialect: Dialect): void {
 
     test('invalid names, tags and digests are rejected without touching storage', async () => {
       const storage = join(registry?.dataDir ?? '', 'storage');
+      await pushBlob(base, 'acme/app', Buffer.from('{}'));
       const before = await listTree(storage);
       const long = `a/${'b'.repeat(300)}`;
       for (const name of ['..', '%2e%2e', 'acme/..', 'acme/%2e%2e/x', 'Acme/App', long, 'acme//app', '-acme/app', 'acme/app/']) {
@@ -323,8 +324,13 @@ export function ociApiSuite(dialect: Dialect): void {
       assert.equal((await http(base, 'POST', '/v2//etc/passwd/blobs/uploads/')).code, 'NAME_INVALID');
       assert.equal((await http(base, 'GET', '/v2/acme/app/blobs/sha256:..%2f..%2fetc')).code, 'DIGEST_INVALID');
       assert.equal((await http(base, 'GET', '/v2/acme/app/blobs/md5:abc')).code, 'DIGEST_INVALID');
-      assert.equal((await http(base, 'GET', '/v2/acme/app/manifests/-bad-tag')).code, 'MANIFEST_INVALID');
-      assert.equal((await http(base, 'GET', `/v2/acme/app/manifests/${'t'.repeat(129)}`)).status, 400);
+      const manifest = imageManifest(Buffer.from('{}'), []);
+      for (const tag of ['-bad-tag', '.INVALID', 't'.repeat(129)]) {
+        const put = await http(base, 'PUT', `/v2/acme/app/manifests/${tag}`, { body: manifest, headers: { 'content-type': OCI_MANIFEST } });
+        assert.equal(put.status, 400, tag);
+        assert.equal(put.code, 'MANIFEST_INVALID', tag);
+        assert.equal((await http(base, 'GET', `/v2/acme/app/manifests/${tag}`)).code, 'MANIFEST_UNKNOWN', 'a tag that cannot exist is unknown');
+      }
       assert.deepEqual(await listTree(storage), before);
     });
 
