@@ -4,7 +4,7 @@ import { MANIFEST_COLUMNS, toManifestRow } from './manifests.js';
 import { atomic, count, named, now, type Db } from './support.js';
 
 /** Retries of `put` when a concurrent put of the same tag commits between our two statements. */
-const PUT_ATTEMPTS = 1;
+const PUT_ATTEMPTS = 5;
 
 export function sqlTagStore(db: Db): TagStore {
   const endCurrent = (on: Db, repositoryId: Id, tag: string, at: number) =>
