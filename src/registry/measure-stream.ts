@@ -2,6 +2,8 @@ import type { Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { Errors, WharfError } from '../errors/index.js';
 
+const COALESCE_BYTES = 256 * 1024;
+
 /**
  * A pass-through that feeds every byte to `hash` and counts them. When `expectedLength` is
  * known it fails the stream as soon as more arrive, and at the end when fewer did, so the
@@ -9,6 +11,8 @@ import { Errors, WharfError } from '../errors/index.js';
  */
 export class MeasureStream extends Transform {
   #count = 0;
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
   readonly #hash: Hash | undefined;
   readonly #expected: number | undefined;
 
@@ -29,7 +33,11 @@ export class MeasureStream extends Transform {
       return;
     }
     this.#hash?.update(chunk);
-    callback(null, chunk);
+    // Hand storage fewer, larger writes (sockets deliver ~64 KiB pieces): measured faster pushes.
+    this.#pending.push(chunk);
+    this.#pendingBytes += chunk.length;
+    if (this.#pendingBytes >= COALESCE_BYTES) this.#release();
+    callback();
   }
 
   override _flush(callback: TransformCallback): void {
@@ -37,7 +45,15 @@ export class MeasureStream extends Transform {
       callback(new WharfError(Errors.SIZE_INVALID, `received ${this.#count} bytes, declared ${this.#expected}`));
       return;
     }
+    this.#release();
     callback();
+  }
+
+  #release(): void {
+    if (this.#pendingBytes === 0) return;
+    this.push(this.#pending.length === 1 ? this.#pending[0] : Buffer.concat(this.#pending, this.#pendingBytes));
+    this.#pending = [];
+    this.#pendingBytes = 0;
   }
 }
 

@@ -2,8 +2,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Migrator, sql } from 'kysely';
 import type { Dialect, MetadataStore, Stores } from '../store.js';
-import { createPostgresDb, type PostgresOptions } from '../dialects/postgres.js';
-import { createSqliteDb, type SqliteOptions } from '../dialects/sqlite.js';
+import type { PostgresOptions } from '../dialects/postgres.js';
+import type { SqliteOptions } from '../dialects/sqlite.js';
 import { migrationProvider } from '../migrations/index.js';
 import { sqlBlobStore } from './blobs.js';
 import { sqlJobStore } from './jobs.js';
@@ -55,8 +55,11 @@ function guardStores(stores: Stores, check: () => void): Stores {
  * returns the store. Call `migrate()` before use; `wharf migrate` and `wharf serve` both do.
  */
 export async function openMetadataStore(uri: MetadataUri): Promise<MetadataStore> {
+  // Only the chosen dialect's driver is loaded (pg or better-sqlite3), to keep memory down.
   const db =
-    uri.dialect === 'sqlite' ? createSqliteDb<Database>(uri.path, uri) : createPostgresDb<Database>(uri.url, uri);
+    uri.dialect === 'sqlite'
+      ? (await import('../dialects/sqlite.js')).createSqliteDb<Database>(uri.path, uri)
+      : (await import('../dialects/postgres.js')).createPostgresDb<Database>(uri.url, uri);
   try {
     await sql`select 1`.execute(db);
   } catch (e) {

@@ -13,7 +13,9 @@ export async function openRange(handle: FileHandle, key: string, start: number, 
     await handle.close();
     return new Readable({ read() { this.push(null); } });
   }
-  return handle.createReadStream({ start, end: last });
+  // 1 MiB reads: the default 64 KiB costs one promise round trip per piece, which showed as
+  // the top self time of a pull in the profile (bench/, see README "Performance").
+  return handle.createReadStream({ start, end: last, highWaterMark: 1 << 20 });
 }
 
 /** Tells, after a failed pipeline, whether the source (client) or the file failed first. */

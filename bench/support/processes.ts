@@ -1,0 +1,149 @@
+// Start/stop helpers for a registry process under benchmark: spawn it, wait until `GET /v2/`
+// answers 200, and on stop read its peak resident set (VmHWM) before sending SIGTERM.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, createWriteStream, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { delimiter, isAbsolute, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface RegistrySpec {
+  readonly name: string;
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly cwd: string;
+  readonly port: number;
+  /** Where the process's stdout and stderr go (kept for post-mortems). */
+  readonly logFile: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly readyTimeoutMs?: number;
+}
+
+export interface StopResult {
+  /** Peak resident set size in bytes (VmHWM), or undefined when /proc could not be read. */
+  readonly peakRssBytes: number | undefined;
+  /** User + system CPU seconds the process used (all threads), or undefined without /proc. */
+  readonly cpuSeconds: number | undefined;
+  readonly exitCode: number | null;
+}
+
+export interface RegistryProcess {
+  readonly name: string;
+  readonly baseUrl: string;
+  readonly pid: number;
+  stop(): Promise<StopResult>;
+}
+
+/** The absolute path of `command` (searched in $PATH unless it is a path), or undefined. */
+export function findExecutable(command: string): string | undefined {
+  const candidates = isAbsolute(command) ? [command] : (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, command));
+  for (const candidate of candidates) {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Peak RSS in bytes from /proc/<pid>/status (VmHWM, reported in kB). */
+export function readPeakRss(pid: number): number | undefined {
+  try {
+    const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match?.[1] === undefined ? undefined : Number(match[1]) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+/** utime + stime from /proc/<pid>/stat, in seconds (clock ticks assumed 100 Hz, as on Linux). */
+export function readCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitReady(child: ChildProcess, url: string, timeoutMs: number, logFile: string): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  let lastError = 'no answer yet';
+  while (performance.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`exited (${child.exitCode ?? child.signalCode}) before answering ${url}; see ${logFile}`);
+    }
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      await response.arrayBuffer();
+      if (response.status === 200) return;
+      lastError = `status ${response.status}`;
+    } catch (err) {
+      lastError = err instanceof Error ? err.message : String(err);
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms (${lastError}); see ${logFile}`);
+}
+
+async function waitExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return true;
+  return Promise.race([
+    new Promise<boolean>((resolve) => child.once('exit', () => resolve(true))),
+    sleep(timeoutMs).then(() => false),
+  ]);
+}
+
+/** Spawns the registry and resolves once `GET /v2/` answers 200. */
+export async function startRegistry(spec: RegistrySpec): Promise<RegistryProcess> {
+  const log = createWriteStream(spec.logFile);
+  const child = spawn(spec.command, [...spec.args], { cwd: spec.cwd, env: spec.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  const spawned = new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', reject);
+  });
+  await spawned;
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`${spec.name}: no pid`);
+  const baseUrl = `http://127.0.0.1:${spec.port}`;
+  try {
+    await waitReady(child, `${baseUrl}/v2/`, spec.readyTimeoutMs ?? 30_000, spec.logFile);
+  } catch (err) {
+    child.kill('SIGKILL');
+    log.end();
+    throw new Error(`${spec.name}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return {
+    name: spec.name,
+    baseUrl,
+    pid,
+    async stop(): Promise<StopResult> {
+      const peakRssBytes = readPeakRss(pid);
+      const cpuSeconds = readCpuSeconds(pid);
+      child.kill('SIGTERM');
+      if (!(await waitExit(child, 10_000))) {
+        child.kill('SIGKILL');
+        await waitExit(child, 5_000);
+      }
+      log.end();
+      return { peakRssBytes, cpuSeconds, exitCode: child.exitCode };
+    },
+  };
+}

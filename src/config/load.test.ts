@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError } from './config.js';
+import { buildConfig, splitPreference } from './load.js';
+
+const storage = {
+  us: ['LocalStorage', { storage_path: '/data/us' }],
+  eu: ['LocalStorage', { storage_path: '/data/eu' }],
+};
+const valid = { DB_URI: 'sqlite:///data/wharf.db', DISTRIBUTED_STORAGE_CONFIG: storage };
+
+function problems(doc: unknown, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    buildConfig('test.yaml', doc, { env });
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.map((p) => `${p.path}: ${p.message}`);
+    throw err;
+  }
+  return [];
+}
+
+describe('buildConfig', () => {
+  it('reads the Quay keys into a typed config with Quay defaults', () => {
+    const config = buildConfig('c.yaml', { ...valid, SERVER_HOSTNAME: 'registry.example.com:8443', PREFERRED_URL_SCHEME: 'https', FEATURE_BUILD_SUPPORT: false });
+    assert.deepEqual(config.database, { dialect: 'sqlite', path: 'data/wharf.db' });
+    assert.deepEqual(config.storage.preference, ['us', 'eu'], 'all locations in config order');
+    assert.deepEqual(config.storage.defaultLocations, []);
+    assert.equal(config.storage.replication, false);
+    assert.equal(config.authenticationType, 'Database');
+    assert.equal(config.serverHostname, 'registry.example.com:8443');
+    assert.deepEqual(config.warnings, ['FEATURE_BUILD_SUPPORT: not used by Wharf; ignored']);
+  });
+
+  it('parses SQLAlchemy-style database URIs', () => {
+    assert.deepEqual(buildConfig('c', { ...valid, DB_URI: 'sqlite:////var/lib/wharf.db' }).database, { dialect: 'sqlite', path: '/var/lib/wharf.db' });
+    assert.deepEqual(buildConfig('c', { ...valid, DB_URI: 'postgresql+psycopg2://u:p@db/quay' }).database, { dialect: 'postgres', url: 'postgresql://u:p@db/quay' });
+    assert.deepEqual(problems({ ...valid, DB_URI: 'mysql+pymysql://u@db/quay' }), ['DB_URI: unsupported database "mysql": use sqlite:///PATH or postgresql://...']);
+  });
+
+  it('lets QUAY_DISTRIBUTED_STORAGE_PREFERENCE replace the preference (spaces or commas)', () => {
+    const config = buildConfig('c', { ...valid, DISTRIBUTED_STORAGE_PREFERENCE: ['us', 'eu'] }, { env: { QUAY_DISTRIBUTED_STORAGE_PREFERENCE: 'eu us' } });
+    assert.deepEqual(config.storage.preference, ['eu', 'us']);
+    assert.deepEqual(splitPreference(' eu, us\tx '), ['eu', 'us', 'x']);
+  });
+
+  it('names every problem by key path', () => {
+    assert.deepEqual(problems({}), ['DB_URI: is required', 'DISTRIBUTED_STORAGE_CONFIG: is required']);
+    assert.deepEqual(problems({ ...valid, DISTRIBUTED_STORAGE_PREFERENCE: ['us', 'asia'], DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS: ['mars'] }), [
+      'DISTRIBUTED_STORAGE_PREFERENCE[1]: "asia" is not defined in DISTRIBUTED_STORAGE_CONFIG',
+      'DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS[0]: "mars" is not defined in DISTRIBUTED_STORAGE_CONFIG',
+    ]);
+    assert.deepEqual(problems(valid, { QUAY_DISTRIBUTED_STORAGE_PREFERENCE: 'nowhere' }), [
+      'QUAY_DISTRIBUTED_STORAGE_PREFERENCE[0]: "nowhere" is not defined in DISTRIBUTED_STORAGE_CONFIG',
+    ]);
+    assert.match(problems({ ...valid, FEATURE_STORAGE_REPLICATION: true })[0] ?? '', /^DISTRIBUTED_STORAGE_PREFERENCE: missing storage preference for geo-replication/);
+    assert.match(problems({ ...valid, FEATURE_STORAGE_REPLICATION: 'yes' })[0] ?? '', /^FEATURE_STORAGE_REPLICATION: /);
+    assert.match(problems({ ...valid, DISTRIBUTED_STORAGE_CONFIG: { us: 'LocalStorage' } })[0] ?? '', /^DISTRIBUTED_STORAGE_CONFIG\.us: /);
+    assert.match(problems({ ...valid, SERVER_HOSTNAME: 'https://x' })[0] ?? '', /^SERVER_HOSTNAME: must be a host name/);
+    assert.deepEqual(problems('just a string'), ['(root): must be a mapping of keys to values']);
+  });
+
+  it('asks the driver validator about parameters and reports its findings under the location', () => {
+    const validate = (driver: string, params: unknown) =>
+      driver === 'LocalStorage' && 'bogus' in (params as object) ? [{ path: 'bogus', message: 'unknown parameter' }] : driver === 'LocalStorage' ? [] : [{ path: '', message: `unknown driver ${driver}` }];
+    try {
+      buildConfig('c', { ...valid, DISTRIBUTED_STORAGE_CONFIG: { us: ['LocalStorage', { storage_path: '/x', bogus: 1 }], eu: ['FakeStorage'] } }, { validateDriverParams: validate });
+      assert.fail('expected a ConfigError');
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      assert.deepEqual(err.problems, [
+        { path: 'DISTRIBUTED_STORAGE_CONFIG.us[1].bogus', message: 'unknown parameter' },
+        { path: 'DISTRIBUTED_STORAGE_CONFIG.eu[0]', message: 'unknown driver FakeStorage' },
+      ]);
+    }
+  });
+});
