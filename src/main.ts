@@ -13,6 +13,9 @@ import type { Logger } from './observability/logger.js';
 import { BlobService, ListingService, ManifestService, type RegistryContext, UploadService } from './registry/index.js';
 import { createDriver, validateDriverParams } from './storage/drivers.js';
 import { type Location, LocationSet } from './storage/locations/location-set.js';
+import type { WorkNotifier } from './jobs/notifier.js';
+import type { JobRunner } from './jobs/runner.js';
+import { openNotifier, replicationPolicy, replicationRunner } from './workers.js';
 
 /** The config a command runs with: --config, else WHARF_CONFIG, else ./config.yaml, else the embedded default. */
 export function resolveConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Config {
@@ -33,12 +36,32 @@ export interface App {
   readonly server: FastifyInstance;
   readonly metadata: MetadataStore;
   readonly locations: LocationSet;
+  readonly notifier: WorkNotifier;
+  /** The background runners of this process (replication), already started. */
+  readonly runners: readonly JobRunner[];
   close(): Promise<void>;
 }
 
-/** Builds a ready-to-listen registry from a validated config; migrates the database first. */
-export async function buildApp(config: Config, logger: Logger, options: { migrate?: boolean } = {}): Promise<App> {
+/** What one process runs: the HTTP API (`web`), the replication worker (`replication`). */
+export const ROLES = ['web', 'replication'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface AppOptions {
+  readonly migrate?: boolean;
+  readonly roles?: readonly Role[];
+}
+
+/**
+ * Builds a ready-to-listen registry from a validated config: migrates the database, syncs the
+ * storage locations, and starts the background workers of the requested roles.
+ */
+export async function buildApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
+  const roles = options.roles ?? ROLES;
   const metadata = await openMetadata(config);
+  const closing: (() => Promise<void>)[] = [() => metadata.close()];
+  const closeAll = async () => {
+    for (const close of closing.reverse()) await close();
+  };
   try {
     if (options.migrate ?? true) {
       const applied = await metadata.migrate();
@@ -52,7 +75,10 @@ export async function buildApp(config: Config, logger: Logger, options: { migrat
       located.push({ id: row.id, name: l.name, driver: await createDriver(l.driver, l.params, { logger }) });
     }
     const locations = new LocationSet(located, config.storage.preference);
-    const ctx: RegistryContext = { metadata, locations, logger };
+    const notifier = await openNotifier(config, logger);
+    closing.push(() => notifier.close());
+    const policy = replicationPolicy(config, locations);
+    const ctx: RegistryContext = { metadata, locations, logger, replication: policy, notifier };
     const server = buildServer({
       logger,
       oci: {
@@ -63,17 +89,17 @@ export async function buildApp(config: Config, logger: Logger, options: { migrat
         urls: new UrlBuilder(config.serverHostname, config.preferredUrlScheme),
       },
     });
-    return {
-      server,
-      metadata,
-      locations,
-      async close() {
-        await server.close();
-        await metadata.close();
-      },
-    };
+    closing.push(() => server.close());
+    const runners: JobRunner[] = [];
+    if (roles.includes('replication') && policy.enabled) {
+      const runner = replicationRunner({ metadata, locations, notifier, policy, logger });
+      runner.start();
+      runners.push(runner);
+      closing.push(() => runner.stop());
+    }
+    return { server, metadata, locations, notifier, runners, close: closeAll };
   } catch (err) {
-    await metadata.close();
+    await closeAll();
     throw err;
   }
 }

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { configCommand } from './config-command.js';
 import { migrateCommand } from './migrate-command.js';
+import { addReplicationCommands } from './replication-commands.js';
 import { serveCommand } from './serve-command.js';
 
 const program = new Command()
@@ -11,5 +12,6 @@ const program = new Command()
   .addCommand(serveCommand())
   .addCommand(migrateCommand())
   .addCommand(configCommand());
+addReplicationCommands(program);
 
 await program.parseAsync(process.argv);

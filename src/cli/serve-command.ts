@@ -1,9 +1,7 @@
 import { Command, Option } from 'commander';
-import { buildApp, resolveConfig } from '../main.js';
+import { buildApp, resolveConfig, type Role, ROLES } from '../main.js';
 import { createLogger } from '../observability/logger.js';
 import { configOption, fail } from './options.js';
-
-const ROLES = ['web'] as const;
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -11,7 +9,7 @@ export function serveCommand(): Command {
     .addOption(configOption())
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('-p, --port <port>', 'port to listen on', '5000')
-    .addOption(new Option('--roles <roles>', `comma-separated roles to run (${ROLES.join(', ')})`).default('web'))
+    .addOption(new Option('--roles <roles>', `comma-separated roles to run: web (the HTTP API), replication (the replication worker; only with FEATURE_STORAGE_REPLICATION)`).default(ROLES.join(',')))
     .option('--no-migrate', 'do not apply database migrations at start')
     .action(async (opts: { config?: string; host: string; port: string; roles: string; migrate: boolean }) => {
       const logger = createLogger();
@@ -27,7 +25,7 @@ export function serveCommand(): Command {
           );
         }
         logger.warn({ config: config.source }, 'AUTHENTICATION_TYPE is Open: every request is allowed (local-development mode)');
-        const app = await buildApp(config, logger, { migrate: opts.migrate });
+        const app = await buildApp(config, logger, { migrate: opts.migrate, roles: roles as Role[] });
         const stop = async (signal: string) => {
           logger.info({ signal }, 'shutting down');
           await app.close();
@@ -35,8 +33,13 @@ export function serveCommand(): Command {
         };
         process.once('SIGINT', () => void stop('SIGINT'));
         process.once('SIGTERM', () => void stop('SIGTERM'));
-        const address = await app.server.listen({ host: opts.host, port: Number(opts.port) });
-        logger.info({ address, config: config.source, database: config.database.dialect, preference: config.storage.preference }, 'wharf is serving');
+        const facts = { config: config.source, roles, database: config.database.dialect, preference: config.storage.preference, replication: config.storage.replication };
+        if (roles.includes('web')) {
+          const address = await app.server.listen({ host: opts.host, port: Number(opts.port) });
+          logger.info({ address, ...facts }, 'wharf is serving');
+        } else {
+          logger.info(facts, 'wharf is running without the HTTP API');
+        }
       } catch (err) {
         logger.flush();
         fail(err);

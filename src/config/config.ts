@@ -8,6 +8,8 @@ export interface Config {
   readonly serverHostname: string | undefined;
   readonly preferredUrlScheme: 'http' | 'https';
   readonly authenticationType: 'Open' | 'Database';
+  /** The shared Redis (USER_EVENTS_REDIS, else BUILDLOGS_REDIS); undefined = everything in-process. */
+  readonly redis: RedisConfig | undefined;
   /** Unknown keys and other non-fatal findings, logged at start and by `config validate`. */
   readonly warnings: readonly string[];
 }
@@ -15,6 +17,16 @@ export interface Config {
 export type DatabaseConfig =
   | { readonly dialect: 'sqlite'; readonly path: string }
   | { readonly dialect: 'postgres'; readonly url: string };
+
+export interface RedisConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly password: string | undefined;
+  readonly db: number;
+  readonly tls: boolean;
+  /** Prefix of every key and pub/sub channel (WHARF_REDIS_PREFIX, default `wharf:`). */
+  readonly prefix: string;
+}
 
 export interface StorageLocationConfig {
   /** The key in DISTRIBUTED_STORAGE_CONFIG, e.g. `us_east`. */

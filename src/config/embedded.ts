@@ -18,6 +18,7 @@ export function embeddedConfig(dataDir = 'data'): Config {
     serverHostname: undefined,
     preferredUrlScheme: 'http',
     authenticationType: 'Open',
+    redis: undefined,
     warnings: [],
   };
 }

@@ -31,6 +31,13 @@ describe('buildConfig', () => {
     assert.deepEqual(config.warnings, ['FEATURE_BUILD_SUPPORT: not used by Wharf; ignored']);
   });
 
+  it('takes the shared Redis from USER_EVENTS_REDIS, else BUILDLOGS_REDIS', () => {
+    assert.equal(buildConfig('c', valid).redis, undefined);
+    assert.deepEqual(buildConfig('c', { ...valid, BUILDLOGS_REDIS: { host: 'r1' }, WHARF_REDIS_PREFIX: 'eu1:' }).redis, { host: 'r1', port: 6379, password: undefined, db: 0, tls: false, prefix: 'eu1:' });
+    assert.equal(buildConfig('c', { ...valid, BUILDLOGS_REDIS: { host: 'r1' }, USER_EVENTS_REDIS: { host: 'r2', port: 6380, password: 'pw' } }).redis?.host, 'r2');
+    assert.match(problems({ ...valid, USER_EVENTS_REDIS: { port: 1 } })[0] ?? '', /^USER_EVENTS_REDIS\.host: /);
+  });
+
   it('parses SQLAlchemy-style database URIs', () => {
     assert.deepEqual(buildConfig('c', { ...valid, DB_URI: 'sqlite:////var/lib/wharf.db' }).database, { dialect: 'sqlite', path: '/var/lib/wharf.db' });
     assert.deepEqual(buildConfig('c', { ...valid, DB_URI: 'postgresql+psycopg2://u:p@db/quay' }).database, { dialect: 'postgres', url: 'postgresql://u:p@db/quay' });

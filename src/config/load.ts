@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { type Config, ConfigError, type ConfigProblem, type StorageLocationConfig } from './config.js';
+import { type Config, ConfigError, type ConfigProblem, type RedisConfig, type StorageLocationConfig } from './config.js';
 import { parseDatabaseUri } from './database-uri.js';
 import { KNOWN_KEYS, rawConfigSchema, type RawConfig } from './raw-schema.js';
 
@@ -75,7 +75,21 @@ export function buildConfig(source: string, doc: unknown, options: LoadOptions =
     preferredUrlScheme: raw.PREFERRED_URL_SCHEME ?? 'http',
     // Quay's default, and Wharf's whenever a config file is used.
     authenticationType: raw.AUTHENTICATION_TYPE ?? 'Database',
+    redis: redisConfig(raw),
     warnings: Object.keys(doc).filter((k) => !KNOWN_KEYS.has(k)).map((k) => `${k}: not used by Wharf; ignored`),
+  };
+}
+
+function redisConfig(raw: RawConfig): RedisConfig | undefined {
+  const entry = raw.USER_EVENTS_REDIS ?? raw.BUILDLOGS_REDIS;
+  if (!entry) return undefined;
+  return {
+    host: entry.host,
+    port: entry.port ?? 6379,
+    password: entry.password,
+    db: entry.db ?? 0,
+    tls: entry.ssl ?? false,
+    prefix: raw.WHARF_REDIS_PREFIX ?? 'wharf:',
   };
 }
 

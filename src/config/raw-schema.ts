@@ -11,6 +11,15 @@ const locationEntry = z.union([
 
 const locationList = z.array(z.string().min(1));
 
+/** Quay's Redis mapping (`BUILDLOGS_REDIS`, `USER_EVENTS_REDIS`): keyword arguments of a client. */
+const redisEntry = z.looseObject({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535).optional(),
+  password: z.string().optional(),
+  db: z.number().int().min(0).optional(),
+  ssl: z.boolean().optional(),
+});
+
 export const rawConfigSchema = z.looseObject({
   DB_URI: z.string().min(1),
   DISTRIBUTED_STORAGE_CONFIG: z
@@ -25,6 +34,10 @@ export const rawConfigSchema = z.looseObject({
     .optional(),
   PREFERRED_URL_SCHEME: z.enum(['http', 'https']).optional(),
   AUTHENTICATION_TYPE: z.enum(['Database', 'Open']).optional(),
+  USER_EVENTS_REDIS: redisEntry.optional(),
+  BUILDLOGS_REDIS: redisEntry.optional(),
+  /** Wharf's own: prefix of every Redis key and channel, so registries can share one Redis. */
+  WHARF_REDIS_PREFIX: z.string().min(1).optional(),
 });
 
 export type RawConfig = z.infer<typeof rawConfigSchema>;

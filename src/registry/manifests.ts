@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { type Digest, parseManifest, parseReference, type ParsedManifest, type Reference } from '../domain/index.js';
 import { Errors, WharfError } from '../errors/index.js';
 import type { Id, ManifestRow, RepositoryRow, Stores } from '../metadata/store.js';
-import { existingRepository, pushRepository, type RegistryContext } from './context.js';
+import { announceReplication, enqueueReplication, existingRepository, pushRepository, type RegistryContext } from './context.js';
 
 export interface PushedManifest {
   readonly digest: string;
@@ -52,7 +52,11 @@ export class ManifestService {
         childIds,
       });
       if (reference.kind === 'tag') await tx.tags.put(repository.id, reference.tag, row.id);
+      // Again for every referenced blob: a blob pushed before its repository's namespace got a
+      // region, or mounted from elsewhere, may miss a location now required (Quay's trigger).
+      await enqueueReplication(this.#ctx, tx, blobIds);
     });
+    await announceReplication(this.#ctx);
     return { digest, subject: parsed.subject };
   }
 

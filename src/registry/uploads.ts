@@ -4,9 +4,9 @@ import { type Digest, newHash, parseDigest, parseRepositoryName } from '../domai
 import { Errors, WharfError } from '../errors/index.js';
 import type { BlobRow, UploadRow } from '../metadata/store.js';
 import { blobKey, isUploadId } from '../storage/layout.js';
-import type { UploadState } from '../storage/driver.js';
+import { isStorageError, type UploadState } from '../storage/driver.js';
 import type { Location } from '../storage/locations/location-set.js';
-import { existingRepository, pushRepository, type RegistryContext } from './context.js';
+import { announceReplication, enqueueReplication, existingRepository, pushRepository, type RegistryContext } from './context.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { feed, MeasureStream } from './measure-stream.js';
 import { UploadHashes } from './upload-hashes.js';
@@ -43,11 +43,29 @@ export class UploadService {
 
   async start(name: string): Promise<UploadStatus> {
     const repository = await pushRepository(this.#ctx.metadata.stores, name);
-    const location = this.#ctx.locations.uploadTarget();
     const id = randomUUID();
-    const state = await location.driver.startUpload(id);
+    const { location, state } = await this.#open(id);
     await this.#ctx.metadata.stores.uploads.create({ id, repositoryId: repository.id, locationId: location.id, driverState: state.driverState ?? null });
     return { uploadId: id, offset: 0 };
+  }
+
+  /** Opens the session in the first location that accepts it (write failover). */
+  async #open(id: string): Promise<{ location: Location; state: UploadState }> {
+    const { locations, logger } = this.#ctx;
+    let lastError: unknown;
+    for (const location of locations.uploadTargets()) {
+      try {
+        const state = await location.driver.startUpload(id);
+        locations.health.markHealthy(location.id);
+        return { location, state };
+      } catch (err) {
+        if (!isStorageError(err)) throw err;
+        lastError = err;
+        locations.health.markFailed(location.id);
+        logger.warn({ err, location: location.name }, 'cannot open an upload in this location; trying the next');
+      }
+    }
+    throw new WharfError(Errors.UNAVAILABLE, { reason: 'no storage location accepts uploads', cause: String(lastError) });
   }
 
   /** Links a blob another repository has into `name`; undefined when it cannot (start a session instead). */
@@ -60,7 +78,11 @@ export class UploadService {
     const blob = source && (await stores.blobs.findInRepository(source.id, digest.value));
     if (!blob || (await stores.placements.locationsOf(blob.id)).length === 0) return undefined;
     const target = await pushRepository(stores, name);
-    await stores.blobs.link(target.id, blob.id);
+    await this.#ctx.metadata.transaction(async (tx) => {
+      await tx.blobs.link(target.id, blob.id);
+      await enqueueReplication(this.#ctx, tx, [blob.id]); // the new namespace may add a region
+    });
+    await announceReplication(this.#ctx);
     return blob;
   }
 
@@ -91,13 +113,17 @@ export class UploadService {
       }
       await location.driver.commitUpload(stateOf(current), blobKey(digest));
       this.#hashes.drop(uploadId);
-      return this.#ctx.metadata.transaction(async (tx) => {
-        const blob = await tx.blobs.record(digest.value, current.offset);
-        await tx.placements.add(blob.id, location.id);
-        await tx.blobs.link(row.repositoryId, blob.id);
+      // The blob, its first placement and its replication job commit together (DESIGN §5.3).
+      const blob = await this.#ctx.metadata.transaction(async (tx) => {
+        const recorded = await tx.blobs.record(digest.value, current.offset);
+        await tx.placements.add(recorded.id, location.id);
+        await tx.blobs.link(row.repositoryId, recorded.id);
         await tx.uploads.delete(uploadId);
-        return blob;
+        await enqueueReplication(this.#ctx, tx, [recorded.id]);
+        return recorded;
       });
+      await announceReplication(this.#ctx);
+      return blob;
     });
   }
 

@@ -75,6 +75,13 @@ export function ociApiSuite(dialect: Dialect): void {
       assert.equal(put.headers['docker-content-digest'], sha256(data));
     });
 
+    test('behind a proxy, X-Forwarded-Host and -Proto make Location URLs absolute', async () => {
+      const post = await http(base, 'POST', '/v2/acme/proxied/blobs/uploads/', { headers: { 'x-forwarded-host': 'registry.example.com:8443', 'x-forwarded-proto': 'https' } });
+      assert.match(post.headers['location'] ?? '', /^https:\/\/registry\.example\.com:8443\/v2\/acme\/proxied\/blobs\/uploads\/[0-9a-f-]{36}$/);
+      const spoofed = await http(base, 'POST', '/v2/acme/proxied/blobs/uploads/', { headers: { 'x-forwarded-host': 'evil.example/path?x' } });
+      assert.match(spoofed.headers['location'] ?? '', /^\/v2\//, 'an invalid forwarded host is ignored');
+    });
+
     test('chunked upload: PATCH ranges, 416 out of order, status, final chunk in PUT', async () => {
       const data = Buffer.from('0123456789abcdefghijKLMNOPQRST');
       const post = await http(base, 'POST', '/v2/acme/chunks/blobs/uploads/');

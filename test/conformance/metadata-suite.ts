@@ -7,6 +7,7 @@ import { digestOf, parseRepositoryName } from '../../src/domain/index.js';
 import { migrations } from '../../src/metadata/migrations/index.js';
 import type { Database } from '../../src/metadata/sql/schema.js';
 import type { Id, ManifestRow, MetadataStore, NewManifest, Stores } from '../../src/metadata/store.js';
+import { replicationSuite } from './metadata-replication-suite.js';
 
 export interface MetadataUnderTest {
   readonly store: MetadataStore;
@@ -437,7 +438,130 @@ export function metadataSuite(name: string, open: () => Promise<MetadataUnderTes
         assert.equal(added.filter(Boolean).length, 1);
         assert.equal((await s.jobs.list('k', 'pending', 10)).length, 1);
       });
+
+      it('claim takes due jobs of its kind oldest first, never one that is not due yet', async () => {
+        const t = Date.now();
+        await s.jobs.enqueue({ kind: 'k', key: 'later', payload: 1, runAfter: t - 1_000 });
+        await s.jobs.enqueue({ kind: 'k', key: 'first', payload: 2, runAfter: t - 5_000 });
+        await s.jobs.enqueue({ kind: 'k', key: 'future', payload: 3, runAfter: t + 60_000 });
+        await s.jobs.enqueue({ kind: 'other', key: 'first', payload: 4, runAfter: t - 9_000 });
+        const a = await s.jobs.claim('k', 'w1', 30_000);
+        assert.deepEqual([a?.key, a?.payload, a?.state, a?.attempts], ['first', 2, 'running', 1]);
+        assert.ok(a!.leaseUntil! >= t + 30_000 && a!.leaseUntil! <= Date.now() + 30_000);
+        assert.equal((await s.jobs.claim('k', 'w2', 30_000))?.key, 'later');
+        assert.equal(await s.jobs.claim('k', 'w3', 30_000), undefined); // both leased, the third not due
+        assert.deepEqual((await s.jobs.list('k', 'running', 10)).map((j) => j.key), ['later', 'first']); // list: oldest enqueued first
+        assert.deepEqual((await s.jobs.list('k', 'pending', 10)).map((j) => j.key), ['future']);
+      });
+
+      it('a job whose lease expired is claimed again, with attempts + 1; its old owner has lost it', async () => {
+        await s.jobs.enqueue({ kind: 'k', key: 'crash', payload: {} });
+        const first = await s.jobs.claim('k', 'dead-worker', 1);
+        await sleep(5);
+        const again = await s.jobs.claim('k', 'w2', 30_000);
+        assert.equal(again?.id, first?.id);
+        assert.equal(again?.attempts, 2);
+        assert.equal(await s.jobs.renew(first!.id, 'dead-worker', 30_000), false);
+        assert.equal(await s.jobs.complete(first!.id, 'dead-worker'), false);
+        assert.equal(await s.jobs.claim('k', 'w3', 30_000), undefined);
+      });
+
+      it('renew, retry, bury and complete succeed only for the worker holding the lease', async () => {
+        await s.jobs.enqueue({ kind: 'k', key: 'owned', payload: {} });
+        const job = (await s.jobs.claim('k', 'w1', 1_000))!;
+        assert.equal(await s.jobs.renew(job.id, 'w2', 60_000), false);
+        assert.equal(await s.jobs.renew(job.id, 'w1', 60_000), true);
+        assert.ok((await s.jobs.list('k', 'running', 1))[0]!.leaseUntil! >= Date.now() + 59_000);
+        assert.equal(await s.jobs.renew(987654, 'w1', 60_000), false);
+
+        const due = Date.now() - 1;
+        assert.equal(await s.jobs.retry(job.id, 'w2', 'nope', due), false);
+        assert.equal(await s.jobs.retry(job.id, 'w1', 'disk on fire', due), true);
+        const [pending] = await s.jobs.list('k', 'pending', 10);
+        assert.deepEqual([pending?.runAfter, pending?.lastError, pending?.leaseUntil, pending?.attempts], [due, 'disk on fire', undefined, 1]);
+        assert.equal(await s.jobs.retry(job.id, 'w1', 'twice', due), false); // pending now: nobody owns it
+        assert.equal(await s.jobs.complete(job.id, 'w1'), false);
+
+        const again = (await s.jobs.claim('k', 'w2', 60_000))!;
+        assert.deepEqual([again.id, again.attempts, again.lastError], [job.id, 2, 'disk on fire']);
+        assert.equal(await s.jobs.bury(job.id, 'w1', 'not yours'), false);
+        assert.equal(await s.jobs.bury(job.id, 'w2', 'x'.repeat(10_000)), true);
+        const [dead] = await s.jobs.list('k', 'dead', 10);
+        assert.deepEqual([dead?.id, dead?.state, dead?.leaseUntil], [job.id, 'dead', undefined]);
+        assert.ok(dead!.lastError!.startsWith('xxx') && dead!.lastError!.length < 5_000); // kept, bounded
+        assert.equal(await s.jobs.complete(job.id, 'w2'), false); // dead jobs stay until an operator acts
+        assert.equal(await s.jobs.claim('k', 'w3', 60_000), undefined);
+
+        await s.jobs.enqueue({ kind: 'k', key: 'done', payload: {} });
+        const done = (await s.jobs.claim('k', 'w3', 60_000))!;
+        assert.equal(await s.jobs.complete(done.id, 'w1'), false);
+        assert.equal(await s.jobs.complete(done.id, 'w3'), true);
+        assert.deepEqual(await s.jobs.list('k', 'running', 10), []);
+        assert.deepEqual(await s.jobs.list('k', 'done', 10), []); // complete deletes the row
+      });
+
+      it('dedupes while running; a new job with the key is accepted after complete or bury', async () => {
+        const job = { kind: 'k', key: 'blob', payload: {} };
+        assert.equal(await s.jobs.enqueue(job), true);
+        const first = (await s.jobs.claim('k', 'w', 60_000))!;
+        assert.equal(await s.jobs.enqueue(job), false);
+        await s.jobs.complete(first.id, 'w');
+        assert.equal(await s.jobs.enqueue(job), true);
+        const second = (await s.jobs.claim('k', 'w', 60_000))!;
+        await s.jobs.retry(second.id, 'w', 'later', Date.now() + 60_000);
+        assert.equal(await s.jobs.enqueue(job), false); // waiting for its retry is still live
+        assert.equal(await s.jobs.claim('k', 'w', 60_000), undefined);
+        const other = { kind: 'k', key: 'other', payload: {} };
+        await s.jobs.enqueue(other);
+        const third = (await s.jobs.claim('k', 'w', 60_000))!;
+        assert.equal(third.key, 'other');
+        await s.jobs.bury(third.id, 'w', 'gave up');
+        assert.equal(await s.jobs.enqueue(other), true);
+        assert.deepEqual(await s.jobs.counts('k'), { pending: 2, running: 0, done: 0, dead: 1 });
+      });
+
+      it('counts jobs of a kind by state', async () => {
+        assert.deepEqual(await s.jobs.counts('k'), { pending: 0, running: 0, done: 0, dead: 0 });
+        for (const key of ['a', 'b', 'c', 'd']) await s.jobs.enqueue({ kind: 'k', key, payload: {} });
+        await s.jobs.enqueue({ kind: 'other', key: 'a', payload: {} });
+        const [x, y] = [(await s.jobs.claim('k', 'w', 60_000))!, (await s.jobs.claim('k', 'w', 60_000))!];
+        await s.jobs.bury(y.id, 'w', 'boom');
+        assert.deepEqual(await s.jobs.counts('k'), { pending: 2, running: 1, done: 0, dead: 1 });
+        await s.jobs.complete(x.id, 'w');
+        assert.deepEqual(await s.jobs.counts('k'), { pending: 2, running: 0, done: 0, dead: 1 });
+        assert.deepEqual(await s.jobs.counts('other'), { pending: 1, running: 0, done: 0, dead: 0 });
+      });
+
+      it('works inside a transaction: a claim rolled back leaves the job pending', async () => {
+        await s.jobs.enqueue({ kind: 'k', key: 'tx', payload: {} });
+        await assert.rejects(
+          ctx.store.transaction(async (tx) => {
+            assert.equal((await tx.jobs.claim('k', 'w', 60_000))?.key, 'tx');
+            throw new Error('rollback');
+          }),
+          /rollback/,
+        );
+        assert.deepEqual((await s.jobs.list('k', 'pending', 10)).map((j) => [j.key, j.attempts]), [['tx', 0]]);
+      });
+
+      it('parallel claimers never get the same job', async () => {
+        const jobs = 60;
+        for (let i = 0; i < jobs; i++) await s.jobs.enqueue({ kind: 'k', key: `j${i}`, payload: i });
+        const claimed: number[] = [];
+        const claimer = async (worker: string) => {
+          for (let job = await s.jobs.claim('k', worker, 60_000); job; job = await s.jobs.claim('k', worker, 60_000)) {
+            claimed.push(job.id);
+            await sleep(Math.random() * 3); // hold the row a little, as a real handler does
+          }
+        };
+        await Promise.all([...Array(8)].map((_, i) => claimer(`w${i}`)));
+        assert.equal(claimed.length, jobs);
+        assert.equal(new Set(claimed).size, jobs);
+        assert.deepEqual(await s.jobs.counts('k'), { pending: 0, running: jobs, done: 0, dead: 0 });
+      });
     });
+
+    replicationSuite(() => ctx);
 
     describe('transactions and errors', () => {
       it('commits everything the callback did and returns its value', async () => {

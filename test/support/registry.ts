@@ -60,6 +60,7 @@ export async function startTestRegistry(options: TestRegistryOptions): Promise<T
       serverHostname: undefined,
       preferredUrlScheme: 'http',
       authenticationType: 'Open',
+      redis: undefined,
       warnings: [],
     };
   }

@@ -7,7 +7,7 @@ import { pageSize, queryParam } from './request-parts.js';
 export async function listTags(deps: OciDeps, request: FastifyRequest, reply: FastifyReply, name: string): Promise<void> {
   const n = pageSize(request);
   const page = await deps.listings.tags(name, { n, last: queryParam(request, 'last') });
-  if (page.next !== undefined) reply.header('Link', deps.urls.nextPage(`/v2/${name}/tags/list`, n, page.next));
+  if (page.next !== undefined) reply.header('Link', deps.urls.nextPage(request, `/v2/${name}/tags/list`, n, page.next));
   reply.code(200).send({ name, tags: page.names });
 }
 
@@ -15,7 +15,7 @@ export async function listTags(deps: OciDeps, request: FastifyRequest, reply: Fa
 export async function listCatalog(deps: OciDeps, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const n = pageSize(request);
   const page = await deps.listings.catalog({ n, last: queryParam(request, 'last') });
-  if (page.next !== undefined) reply.header('Link', deps.urls.nextPage('/v2/_catalog', n, page.next));
+  if (page.next !== undefined) reply.header('Link', deps.urls.nextPage(request, '/v2/_catalog', n, page.next));
   reply.code(200).send({ repositories: page.names });
 }
 

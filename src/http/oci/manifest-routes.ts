@@ -19,7 +19,7 @@ export async function getManifest(deps: OciDeps, request: FastifyRequest, reply:
 export async function putManifest(deps: OciDeps, request: FastifyRequest, reply: FastifyReply, name: string, reference: string): Promise<void> {
   const payload = await readBounded(request, MAX_MANIFEST_BYTES);
   const pushed = await deps.manifests.put(name, reference, payload, bareMediaType(request.headers['content-type']));
-  reply.code(201).header('Location', deps.urls.manifest(name, pushed.digest)).header('Docker-Content-Digest', pushed.digest).header('Content-Length', 0);
+  reply.code(201).header('Location', deps.urls.manifest(request, name, pushed.digest)).header('Docker-Content-Digest', pushed.digest).header('Content-Length', 0);
   if (pushed.subject) reply.header('OCI-Subject', pushed.subject);
   reply.send();
 }

@@ -4,15 +4,15 @@ import type { OciDeps } from './deps.js';
 import { chunkOf, queryParam } from './request-parts.js';
 
 /** Replies 201 with the pullable blob URL. */
-function created(deps: OciDeps, reply: FastifyReply, name: string, digest: string): void {
-  reply.code(201).header('Location', deps.urls.blob(name, digest)).header('Docker-Content-Digest', digest).header('Content-Length', 0).send();
+function created(deps: OciDeps, request: FastifyRequest, reply: FastifyReply, name: string, digest: string): void {
+  reply.code(201).header('Location', deps.urls.blob(request, name, digest)).header('Docker-Content-Digest', digest).header('Content-Length', 0).send();
 }
 
 /** Replies with a session's state: Location, Range and Docker-Upload-UUID. */
-function session(deps: OciDeps, reply: FastifyReply, status: number, name: string, uploadId: string, offset: number): void {
+function session(deps: OciDeps, request: FastifyRequest, reply: FastifyReply, status: number, name: string, uploadId: string, offset: number): void {
   reply
     .code(status)
-    .header('Location', deps.urls.upload(name, uploadId))
+    .header('Location', deps.urls.upload(request, name, uploadId))
     .header('Range', rangeHeader(offset))
     .header('Docker-Upload-UUID', uploadId)
     .header('Content-Length', 0)
@@ -24,30 +24,30 @@ export async function postUpload(deps: OciDeps, request: FastifyRequest, reply: 
   const mount = queryParam(request, 'mount');
   if (mount !== undefined) {
     const blob = await deps.uploads.mount(name, mount, queryParam(request, 'from'));
-    if (blob) return created(deps, reply, name, blob.digest);
+    if (blob) return created(deps, request, reply, name, blob.digest);
   }
   const digest = queryParam(request, 'digest');
   if (digest !== undefined) {
     const blob = await deps.uploads.monolithic(name, digest, chunkOf(request));
-    return created(deps, reply, name, blob.digest);
+    return created(deps, request, reply, name, blob.digest);
   }
   const started = await deps.uploads.start(name);
-  session(deps, reply, 202, name, started.uploadId, started.offset);
+  session(deps, request, reply, 202, name, started.uploadId, started.offset);
 }
 
 export async function patchUpload(deps: OciDeps, request: FastifyRequest, reply: FastifyReply, name: string, uploadId: string): Promise<void> {
   const status = await deps.uploads.append(name, uploadId, chunkOf(request));
-  session(deps, reply, 202, name, uploadId, status.offset);
+  session(deps, request, reply, 202, name, uploadId, status.offset);
 }
 
 export async function putUpload(deps: OciDeps, request: FastifyRequest, reply: FastifyReply, name: string, uploadId: string): Promise<void> {
   const blob = await deps.uploads.complete(name, uploadId, queryParam(request, 'digest'), chunkOf(request));
-  created(deps, reply, name, blob.digest);
+  created(deps, request, reply, name, blob.digest);
 }
 
-export async function getUpload(deps: OciDeps, _request: FastifyRequest, reply: FastifyReply, name: string, uploadId: string): Promise<void> {
+export async function getUpload(deps: OciDeps, request: FastifyRequest, reply: FastifyReply, name: string, uploadId: string): Promise<void> {
   const status = await deps.uploads.status(name, uploadId);
-  session(deps, reply, 204, name, uploadId, status.offset);
+  session(deps, request, reply, 204, name, uploadId, status.offset);
 }
 
 export async function deleteUpload(deps: OciDeps, _request: FastifyRequest, reply: FastifyReply, name: string, uploadId: string): Promise<void> {

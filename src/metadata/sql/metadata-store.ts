@@ -10,6 +10,8 @@ import { sqlJobStore } from './jobs.js';
 import { sqlLocationStore } from './locations.js';
 import { sqlManifestStore } from './manifests.js';
 import { sqlPlacementStore } from './placements.js';
+import { sqlRegionStore } from './regions.js';
+import { sqlReplicationStore } from './replication.js';
 import { sqlRepositoryStore } from './repositories.js';
 import type { Database } from './schema.js';
 import type { Db } from './support.js';
@@ -21,7 +23,7 @@ export type MetadataUri =
   | ({ dialect: 'postgres'; url: string } & PostgresOptions);
 
 /** Every store over one handle (the pool, or a transaction). */
-export function sqlStores(db: Db): Stores {
+export function sqlStores(db: Db, dialect: Dialect): Stores {
   return Object.freeze({
     repositories: sqlRepositoryStore(db),
     blobs: sqlBlobStore(db),
@@ -30,7 +32,9 @@ export function sqlStores(db: Db): Stores {
     uploads: sqlUploadStore(db),
     manifests: sqlManifestStore(db),
     tags: sqlTagStore(db),
-    jobs: sqlJobStore(db),
+    jobs: sqlJobStore(db, dialect),
+    regions: sqlRegionStore(db),
+    replication: sqlReplicationStore(db, dialect),
   });
 }
 
@@ -80,7 +84,7 @@ class SqlMetadataStore implements MetadataStore {
     readonly dialect: Dialect,
     private readonly db: Db,
   ) {
-    this.stores = guardStores(sqlStores(db), () => this.refuseInsideTransaction('stores'));
+    this.stores = guardStores(sqlStores(db, dialect), () => this.refuseInsideTransaction('stores'));
   }
 
   transaction<T>(fn: (tx: Stores) => Promise<T>): Promise<T> {
@@ -90,7 +94,7 @@ class SqlMetadataStore implements MetadataStore {
     const scope = { store: this, open: true };
     return this.db
       .transaction()
-      .execute((tx) => inTransaction.run(scope, () => fn(sqlStores(tx))))
+      .execute((tx) => inTransaction.run(scope, () => fn(sqlStores(tx, this.dialect))))
       .finally(() => {
         scope.open = false;
       });

@@ -1,4 +1,5 @@
 import type { StorageDriver } from '../driver.js';
+import { LocationHealth } from './location-health.js';
 
 /** One configured storage location with its driver and its row id in `storage_location`. */
 export interface Location {
@@ -16,8 +17,10 @@ export interface Location {
 export class LocationSet {
   readonly #byId = new Map<number, Location>();
   readonly #ordered: readonly Location[];
+  readonly health: LocationHealth;
 
-  constructor(locations: readonly Location[], preference: readonly string[]) {
+  constructor(locations: readonly Location[], preference: readonly string[], health = new LocationHealth()) {
+    this.health = health;
     for (const location of locations) this.#byId.set(location.id, location);
     const rank = (l: Location) => {
       const i = preference.indexOf(l.name);
@@ -26,11 +29,13 @@ export class LocationSet {
     this.#ordered = [...locations].sort((a, b) => rank(a) - rank(b));
   }
 
-  /** Where a new upload is pinned: the first location of this instance's preference. */
-  uploadTarget(): Location {
-    const first = this.#ordered[0];
-    if (!first) throw new Error('no storage location is configured');
-    return first;
+  /**
+   * Where a new upload may be pinned, best first: this instance's preference with the locations
+   * that failed recently moved to the end (Quay always uses the first, even when it is down).
+   */
+  uploadTargets(): Location[] {
+    const healthy = this.#ordered.filter((l) => this.health.isHealthy(l.id));
+    return [...healthy, ...this.#ordered.filter((l) => !healthy.includes(l))];
   }
 
   byId(id: number): Location | undefined {
