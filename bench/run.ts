@@ -1,142 +1,33 @@
-// `npm run bench -- [--rounds N]`: skopeo push/pull of a 3-layer ~150 MB image against Wharf and
-// against Distribution 2.8 (`docker-registry`) on this machine, interleaved, with ratios.
-// Prints figures and ratios only, never a verdict.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { skopeoBench, type SkopeoBench } from './skopeo.js';
-import { ensureImage } from './support/image.js';
-import { findExecutable, freePort, startRegistry, type RegistryProcess } from './support/processes.js';
-import { formatTable, writeJson, type RegistryResult } from './support/report.js';
+// `npm run bench -- [NAME] [options]`: runs one sub-benchmark (skopeo when NAME is left out).
+// Every sub-benchmark prints figures and ratios only, never a verdict, and writes a JSON file to
+// bench/results/.
+import { lagSuite } from './suites/lag.js';
+import { replicationSuite } from './suites/replication.js';
+import { scaleSuite } from './suites/scale.js';
+import { skopeoSuite } from './suites/skopeo.js';
+import type { Suite } from './support/figures.js';
 
-const HELP = `usage: npm run bench -- [--rounds N] [--profile DIR]
+const SUITES: readonly Suite[] = [skopeoSuite, replicationSuite, lagSuite, scaleSuite];
 
-Times \`skopeo copy\` push and pull of a 3-layer ~150 MB OCI image (built once with umoci and cached
-in bench/.cache) against Wharf (embedded SQLite + LocalStorage defaults, from dist/: run
-\`npm run build\` first) and against Distribution (/usr/bin/docker-registry, skipped when missing),
-both on 127.0.0.1, in one run with the rounds interleaved. Prints median and min seconds, the
-Wharf/Distribution ratios (lower is better), peak RSS and the spread of each series, and writes the
-same to bench/results/<timestamp>.json.
+const HELP = `usage: npm run bench -- [NAME] [options]
+       npm run bench -- NAME --help
 
-  --rounds N     measured rounds (default 5); each round pushes to a fresh repository per registry
-  --profile DIR  run Wharf under node --cpu-prof, writing the .cpuprofile into DIR at stop
-  -h, --help     this text`;
+Benchmarks, by NAME (without one: skopeo, with its options, e.g. \`npm run bench -- --rounds 3\`):
+${SUITES.map((s) => `  ${s.name.padEnd(12)} ${s.summary}`).join('\n')}
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const WHARF_CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
-const DISTRIBUTION = '/usr/bin/docker-registry';
+Each runs Wharf from dist/ (run \`npm run build\` first), prints a table and writes
+bench/results/<timestamp>[-NAME].json. \`npm run bench -- NAME --help\` lists the options of NAME.`;
 
-interface Peer {
-  readonly result: RegistryResult;
-  readonly process: RegistryProcess;
-  readonly skopeo: SkopeoBench;
+async function main(argv: string[]): Promise<void> {
+  const [first, ...rest] = argv;
+  const named = first !== undefined && !first.startsWith('-');
+  if (!named && argv.some((a) => a === '--help' || a === '-h')) return void console.log(HELP);
+  const suite = named ? SUITES.find((s) => s.name === first) : skopeoSuite;
+  if (!suite) throw new Error(`unknown benchmark ${JSON.stringify(first)}; known: ${SUITES.map((s) => s.name).join(', ')}`);
+  await suite.run(named ? rest : argv);
 }
 
-function distributionConfig(port: number, storage: string): string {
-  return [
-    'version: 0.1',
-    'log:',
-    '  level: warn',
-    '  accesslog:',
-    '    disabled: true',
-    'storage:',
-    '  cache:',
-    '    blobdescriptor: inmemory',
-    '  filesystem:',
-    `    rootdirectory: ${storage}`,
-    '  delete:',
-    '    enabled: true',
-    'http:',
-    `  addr: 127.0.0.1:${port}`,
-    '',
-  ].join('\n');
-}
-
-async function startWharf(work: string, profileDir: string | undefined): Promise<RegistryProcess> {
-  const cwd = join(work, 'wharf');
-  await mkdir(cwd, { recursive: true });
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, WHARF_LOG_LEVEL: 'warn' };
-  delete env.WHARF_CONFIG;
-  const prof = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
-  const args = [...prof, WHARF_CLI, 'serve', '--host', '127.0.0.1', '--port', String(port)];
-  return startRegistry({ name: 'wharf', command: process.execPath, args, cwd, port, env, logFile: join(work, 'wharf.log') });
-}
-
-async function startDistribution(work: string): Promise<RegistryProcess> {
-  const port = await freePort();
-  const config = join(work, 'distribution.yml');
-  await writeFile(config, distributionConfig(port, join(work, 'distribution-storage')));
-  return startRegistry({ name: 'distribution', command: DISTRIBUTION, args: ['serve', config], cwd: work, port, logFile: join(work, 'distribution.log') });
-}
-
-function distributionVersion(): string {
-  const out = execFileSync(DISTRIBUTION, ['--version'], { encoding: 'utf8' });
-  return /\s(v?\d[^\s]*)\s*$/.exec(out.trim())?.[1] ?? out.trim();
-}
-
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, profile: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
-  if (values.help) return void console.log(HELP);
-  const rounds = Number(values.rounds);
-  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got ${values.rounds}`);
-  for (const tool of ['skopeo', 'umoci']) {
-    if (findExecutable(tool) === undefined) return void console.log(`${tool} is not installed: nothing to measure (apt-get install ${tool})`);
-  }
-  if (!existsSync(WHARF_CLI)) throw new Error(`${WHARF_CLI} is missing: run \`npm run build\` first`);
-
-  const image = await ensureImage(undefined, (line) => console.log(line));
-  const work = await mkdtemp(join(tmpdir(), 'wharf-bench-'));
-  const peers: Peer[] = [];
-  const notes: string[] = [];
-  let finished = false;
-  try {
-    const wharf = await startWharf(work, values.profile);
-    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-    peers.push({ result: { name: 'wharf', version, pushSeconds: [], pullSeconds: [] }, process: wharf, skopeo: await skopeoBench(wharf.baseUrl, image, work) });
-    if (findExecutable(DISTRIBUTION) === undefined) {
-      console.log(`${DISTRIBUTION} is not installed: skipping the Distribution peer`);
-    } else {
-      const dist = await startDistribution(work);
-      peers.push({ result: { name: 'distribution', version: distributionVersion(), pushSeconds: [], pullSeconds: [] }, process: dist, skopeo: await skopeoBench(dist.baseUrl, image, work) });
-    }
-    notes.push(`image: ${image.layerSizes.length} layers, ${(image.blobBytes / 1e6).toFixed(1)} MB of blobs (${image.cached ? 'cached' : 'built now'}) at ${image.layout}`);
-    notes.push(`skopeo blob-info cache: ${peers[0]?.skopeo.isolation} (fresh per invocation unless "shared-cache")`);
-    notes.push(`machine: ${cpus().length} cpus, node ${process.version}; registries on 127.0.0.1, storage under ${work}`);
-
-    for (let round = 1; round <= rounds; round++) {
-      const order = round % 2 === 1 ? peers : [...peers].reverse();
-      const repo = `bench/img-r${round}`;
-      const tag = `t${round}`;
-      for (const peer of order) peer.result.pushSeconds.push(await peer.skopeo.push(repo, tag));
-      for (const peer of order) peer.result.pullSeconds.push(await peer.skopeo.pull(repo, tag));
-      const line = order.map((p) => `${p.result.name} push ${p.result.pushSeconds.at(-1)?.toFixed(3)} s pull ${p.result.pullSeconds.at(-1)?.toFixed(3)} s`);
-      console.error(`round ${round}/${rounds}: ${line.join('; ')}`);
-    }
-    finished = true;
-  } finally {
-    for (const peer of peers) {
-      const { peakRssBytes, cpuSeconds } = await peer.process.stop();
-      Object.assign(peer.result, { peakRssBytes, cpuSeconds });
-    }
-    if (finished) await rm(work, { recursive: true, force: true });
-    else console.error(`bench: kept ${work} (registry logs and storage) for inspection`);
-  }
-
-  const distVersion = peers[1]?.result.version ?? 'not run';
-  const title = `skopeo copy push/pull: Wharf vs Distribution ${distVersion}, ${rounds} rounds interleaved`;
-  const report = { title, notes, blobBytes: image.blobBytes, results: peers.map((p) => p.result) };
-  console.log(`\n${formatTable(report)}`);
-  const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
-  const path = await writeJson(report, { command, rounds, image, skopeoIsolation: peers[0]?.skopeo.isolation, cpus: cpus().length, node: process.version });
-  console.log(`\nwritten: ${path}`);
-}
-
-main().catch((err: unknown) => {
+main(process.argv.slice(2)).catch((err: unknown) => {
   console.error(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exitCode = 1;
 });

@@ -92,7 +92,7 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
     closing.push(() => server.close());
     const runners: JobRunner[] = [];
     if (roles.includes('replication') && policy.enabled) {
-      const runner = replicationRunner({ metadata, locations, notifier, policy, logger });
+      const runner = replicationRunner({ metadata, locations, notifier, policy, logger }, { leaseMs: config.storage.replicationLeaseSeconds * 1000 });
       runner.start();
       runners.push(runner);
       closing.push(() => runner.stop());

@@ -44,7 +44,7 @@ export interface WorkerDeps {
 }
 
 /** The replication runner; its wake-ups come from the notifier, with a short poll as fallback. */
-export function replicationRunner(deps: WorkerDeps, options: { concurrency?: number; pollMs?: number } = {}): JobRunner {
+export function replicationRunner(deps: WorkerDeps, options: { leaseMs: number; concurrency?: number; pollMs?: number }): JobRunner {
   const { metadata, locations, notifier, policy, logger } = deps;
   return new JobRunner({
     kind: REPLICATE_BLOB,
@@ -54,6 +54,7 @@ export function replicationRunner(deps: WorkerDeps, options: { concurrency?: num
     logger,
     concurrency: options.concurrency ?? 2,
     pollMs: options.pollMs ?? 2000,
+    leaseMs: options.leaseMs,
     handler: replicateBlobHandler({
       metadata,
       locations,

@@ -16,8 +16,8 @@ import type { StorageDriver } from '../../src/storage/driver.js';
 import { createDriver } from '../../src/storage/drivers.js';
 import { blobKey } from '../../src/storage/layout.js';
 import { openNotifier } from '../../src/workers.js';
-import { fmt, positiveInt, sleep, stats, table, writeResult, type Suite } from '../support/figures.js';
-import { readCpuSeconds, readPeakRss } from '../support/processes.js';
+import { fmt, machineLine, positiveInt, sleep, stats, table, writeResult, type Suite } from '../support/figures.js';
+import { findExecutable, readCpuSeconds, readPeakRss } from '../support/processes.js';
 import { pgClient, postgresServer, postgresVersion, throwawayDatabase } from '../support/services.js';
 import { configYaml, requireFreshBuild, startServe } from '../support/wharf.js';
 
@@ -28,9 +28,10 @@ eu (two folders on the same filesystem) with a real \`wharf serve --roles replic
 (dist/: run \`npm run build\` first) on a throwaway PostgreSQL database (LISTEN/NOTIFY wakes the
 worker). Per round the bench enqueues the job as a push does (ReplicationStore.enqueueMissing, then
 notify) and times enqueue → the eu placement's created_at; the same round times \`cp\` of the same
-source file, \`cp\` followed by \`sync FILE\` (Wharf fsyncs what it writes) and \`sha256sum\` of it
-(reading + hashing only). Rounds are interleaved, all kept; \`sync\` (untimed) runs before each
-measurement, page caches are not dropped. Prints medians, MB/s, ratios to cp, the worker's peak RSS
+source file, \`cp\` then \`sync FILE\` (Wharf fsyncs what it writes), and hashing the file alone
+(\`openssl dgst -sha256\`, the code node hashes with; sha256sum without openssl). Rounds are
+interleaved and all kept; \`sync\` (untimed) runs before each measurement, page caches are not
+dropped. Prints medians, MB/s, ratios to cp, the worker's peak RSS
 and CPU per replication; writes bench/results/<timestamp>-replication.json.
 
   --size MiB      blob size (default 1024)
@@ -45,7 +46,8 @@ async function writeRandomBlob(driver: StorageDriver, size: number): Promise<{ d
   const hash = createHash('sha256');
   async function* chunks(): AsyncGenerator<Buffer> {
     for (let left = size; left > 0; left -= 4 << 20) {
-      const chunk = await promisify(randomFill)(Buffer.alloc(Math.min(left, 4 << 20)));
+      const chunk = Buffer.alloc(Math.min(left, 4 << 20));
+      await new Promise((resolve, reject) => randomFill(chunk, (err) => (err ? reject(err) : resolve(chunk))));
       hash.update(chunk);
       yield chunk;
     }
@@ -80,7 +82,8 @@ async function main(args: string[]): Promise<void> {
   const cfg = loadConfig(config);
   const metadata: MetadataStore = await openMetadata(cfg);
   const notifier = await openNotifier(cfg, silentLogger());
-  const series = new Map<string, number[]>(['wharf replication', 'cp', 'cp + sync FILE', 'sha256sum'].map((n) => [n, []]));
+  const hasher = findExecutable('openssl') ? 'openssl dgst -sha256' : 'sha256sum'; // openssl: the hash code node uses
+  const series = new Map<string, number[]>(['wharf replication', 'cp', 'cp + sync FILE', hasher].map((n) => [n, []]));
   const cpu: number[] = [];
   const pgVersion = await postgresVersion(client);
   let kept = true;
@@ -117,7 +120,7 @@ async function main(args: string[]): Promise<void> {
       'wharf replication': replicate,
       cp: () => timed('cp', ['--', source, copy]),
       'cp + sync FILE': () => timed('sh', ['-c', 'cp -- "$0" "$1" && sync -- "$1"', source, copy]),
-      sha256sum: () => timed('sha256sum', ['--', source]),
+      [hasher]: () => (hasher === 'sha256sum' ? timed('sha256sum', ['--', source]) : timed('openssl', ['dgst', '-sha256', source])),
     };
     const names = [...series.keys()];
     for (let round = 1; round <= rounds; round++) {
@@ -148,7 +151,7 @@ async function main(args: string[]): Promise<void> {
   const pgv = `${pgVersion} (LISTEN/NOTIFY wake-up)`;
   console.log(`\nreplication of one ${values.size} MiB blob, LocalStorage us → eu on one filesystem, vs cp; ${rounds} rounds interleaved`);
   console.log(`  wharf: a real \`wharf serve --roles replication\` process (dist/), ${pgv}; time = enqueue → eu placement created_at`);
-  console.log('  all rounds kept; `sync` before each measurement; page cache warm for every series\n');
+  console.log(`  all rounds kept; \`sync\` before each measurement; page cache warm for every series\n  ${machineLine()}\n`);
   console.log(table(['series', 'median', 'min', 'max', 'MB/s (median)', '/ cp', '/ cp+sync'], rows));
   const cpuMedian = stats(cpu).median;
   console.log(`\nworker: RSS after start ${fmt.mib(startRss)}, peak RSS ${fmt.mib(stopped?.peakRssBytes)}, CPU per replication (median) ${cpuMedian.toFixed(2)} s`);

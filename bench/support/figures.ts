@@ -1,7 +1,7 @@
 // Shared figures for the sub-benchmarks: percentiles, number formats, a plain-text table and the
 // JSON file each run leaves in bench/results/. Figures and ratios only, never a verdict.
 import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { RESULTS_DIR } from './report.js';
 
@@ -40,7 +40,7 @@ export function table(header: readonly string[], rows: readonly (readonly string
   const all = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   const line = (r: readonly string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  ').trimEnd(), ...rows.map(line)].join('\n');
 }
 
 /** The parsed value of a positive-integer option, or an error naming it. */
@@ -56,9 +56,12 @@ export async function writeResult(bench: string, payload: Record<string, unknown
   const timestamp = new Date().toISOString();
   const path = join(RESULTS_DIR, `${timestamp.replace(/:/g, '-')}-${bench}.json`);
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
-  const machine = { cpus: cpus().length, node: process.version };
+  const machine = { cpus: cpus().length, node: process.version, loadAverage: loadavg() };
   await writeFile(path, `${JSON.stringify({ timestamp, bench, command, machine, ...payload }, null, 2)}\n`);
   return path;
 }
+
+/** One line on the machine, for the printed notes: other work on it makes every figure noisier. */
+export const machineLine = (): string => `machine: ${cpus().length} cpus, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (1/5/15 min, at the end)`;
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

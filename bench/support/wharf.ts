@@ -60,7 +60,7 @@ export interface ServeSpec {
 
 /** `wharf serve --config ... --roles ...`, resolved once it serves (or, without web, once it runs). */
 export async function startServe(spec: ServeSpec): Promise<RegistryProcess> {
-  const env = { ...process.env, WHARF_LOG_LEVEL: 'warn', ...spec.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, WHARF_LOG_LEVEL: 'warn', ...spec.env };
   delete env.WHARF_CONFIG;
   const logFile = join(spec.cwd, `${spec.name}.log`);
   const serve = [WHARF_CLI, 'serve', '--config', spec.config, '--roles', spec.roles];
@@ -82,7 +82,10 @@ export async function startServe(spec: ServeSpec): Promise<RegistryProcess> {
       log.write(text.split('\n').filter((l) => !l.includes('"level":30')).join('\n'));
       if (ready) return;
       seen = (seen + text).slice(-65536);
-      if (seen.includes('wharf is running without the HTTP API')) (ready = true), clearTimeout(timer), resolve();
+      if (!seen.includes('wharf is running without the HTTP API')) return;
+      ready = true;
+      clearTimeout(timer);
+      resolve();
     });
     child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`${spec.name} exited (${code}) at start; see ${logFile}`))));
   });
@@ -126,7 +129,7 @@ export async function runWharf(args: readonly string[], cwd: string): Promise<Cl
   const scratch = await mkdtemp(join(tmpdir(), 'wharf-bench-time-'));
   const rssFile = join(scratch, 'rss');
   const argv = [process.execPath, WHARF_CLI, ...args];
-  const env = { ...process.env, WHARF_LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, WHARF_LOG_LEVEL: 'warn' };
   delete env.WHARF_CONFIG;
   const started = performance.now();
   const child = timed ? spawn(TIME, ['-o', rssFile, '-f', '%M', ...argv], { cwd, env }) : spawn(argv[0] ?? '', argv.slice(1), { cwd, env });

@@ -70,6 +70,9 @@ export function buildConfig(source: string, doc: unknown, options: LoadOptions =
       preference: preference.length > 0 ? preference : locations.map((l) => l.name),
       defaultLocations,
       replication,
+      // Quay's default is 1200 s because it never renews; Wharf renews every third of the lease,
+      // so a short lease only shortens how long a dead worker's job waits to be taken over.
+      replicationLeaseSeconds: raw.STORAGE_REPLICATION_PROCESSING_SECONDS ?? 60,
     },
     serverHostname: raw.SERVER_HOSTNAME,
     preferredUrlScheme: raw.PREFERRED_URL_SCHEME ?? 'http',

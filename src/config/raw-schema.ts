@@ -28,6 +28,8 @@ export const rawConfigSchema = z.looseObject({
   DISTRIBUTED_STORAGE_PREFERENCE: locationList.optional(),
   DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS: locationList.optional(),
   FEATURE_STORAGE_REPLICATION: z.boolean().optional(),
+  /** Quay's lease of a claimed replication item; Wharf renews it while copying. */
+  STORAGE_REPLICATION_PROCESSING_SECONDS: z.number().int().min(1).max(86_400).optional(),
   SERVER_HOSTNAME: z
     .string()
     .regex(/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/, 'must be a host name with an optional :port, without a scheme')

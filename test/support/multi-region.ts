@@ -14,7 +14,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -174,6 +174,15 @@ export class MultiRegion {
     return rows[0] ? Number(rows[0].created_at) : undefined;
   }
 
+  /** When each placement of `digests` at `location` was recorded (epoch ms), by digest. */
+  async placedAtAll(digests: readonly string[], location: string): Promise<Map<string, number>> {
+    const { rows } = await this.pool.query<{ digest: string; created_at: string }>(
+      'select b.digest, p.created_at from blob b join blob_placement p on p.blob_id = b.id join storage_location l on l.id = p.location_id where b.digest = any($1) and l.name = $2',
+      [digests, location],
+    );
+    return new Map(rows.map((r) => [r.digest, Number(r.created_at)]));
+  }
+
   /** Every blob digest the registry recorded. */
   async blobDigests(): Promise<string[]> {
     const { rows } = await this.pool.query<{ digest: string }>('select digest from blob order by digest');
@@ -237,11 +246,12 @@ export class MultiRegion {
     };
     this.#nginx.add(nginx);
     child.once('exit', () => this.#nginx.delete(nginx));
+    const errors = () => readFile(join(dir, 'error.log'), 'utf8').catch(() => '');
     for (const deadline = Date.now() + 10_000; ; ) {
-      if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}: ${logs()} ${await readFile(join(dir, 'error.log'), 'utf8').catch(() => '')}`);
-      const up = await fetch(`${origin}/v2/`).then((r) => r.status === 200, () => false);
-      if (up) return nginx;
-      if (Date.now() > deadline) throw new Error(`nginx did not answer on ${origin}: ${logs()}`);
+      if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}: ${logs()} ${await errors()}`);
+      const answer = await fetch(`${origin}/v2/`).then((r) => r.status, (e: Error) => e.message);
+      if (answer === 200) return nginx;
+      if (Date.now() > deadline) throw new Error(`nginx on ${origin} answers GET /v2/ with ${answer}: ${logs()} ${await errors()}`);
       await sleep(50);
     }
   }
@@ -399,10 +409,6 @@ export async function fileDigest(path: string): Promise<{ digest: string; size: 
     size += (chunk as Buffer).length;
   }
   return { digest: `sha256:${hash.digest('hex')}`, size };
-}
-
-export async function ensureDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
 }
 
 // --- deterministic content ---

@@ -56,6 +56,7 @@ export async function startTestRegistry(options: TestRegistryOptions): Promise<T
         preference: ['local'],
         defaultLocations: [],
         replication: false,
+        replicationLeaseSeconds: 60,
       },
       serverHostname: undefined,
       preferredUrlScheme: 'http',
