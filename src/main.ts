@@ -49,6 +49,8 @@ export type Role = (typeof ROLES)[number];
 export interface AppOptions {
   readonly migrate?: boolean;
   readonly roles?: readonly Role[];
+  /** Blobs the replication worker copies at once (default 8: copies wait on I/O, not CPU). */
+  readonly replicationConcurrency?: number;
 }
 
 /**
@@ -92,7 +94,10 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
     closing.push(() => server.close());
     const runners: JobRunner[] = [];
     if (roles.includes('replication') && policy.enabled) {
-      const runner = replicationRunner({ metadata, locations, notifier, policy, logger }, { leaseMs: config.storage.replicationLeaseSeconds * 1000 });
+      const runner = replicationRunner({ metadata, locations, notifier, policy, logger }, {
+        leaseMs: config.storage.replicationLeaseSeconds * 1000,
+        concurrency: options.replicationConcurrency ?? 8,
+      });
       runner.start();
       runners.push(runner);
       closing.push(() => runner.stop());

@@ -35,11 +35,11 @@ export const fmt = {
   n: (x: number) => x.toLocaleString('en-US'),
 };
 
-/** Columns padded to their widest cell; the first left-aligned, the others right-aligned. */
-export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+/** Columns padded to their widest cell; the `left` ones (default: the first) left-aligned, the others right-aligned. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[], left: readonly number[] = [0]): string {
   const all = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  const line = (r: readonly string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+  const line = (r: readonly string[]) => r.map((c, i) => (left.includes(i) ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  ').trimEnd(), ...rows.map(line)].join('\n');
 }
 

@@ -26,6 +26,24 @@ export async function throwawayDatabase(serverUrl: string): Promise<TestDatabase
   }
 }
 
+/**
+ * A copy of `source` (CREATE DATABASE ... TEMPLATE: a file copy, statistics included), on the
+ * same server; nobody may be connected to `source` meanwhile.
+ */
+export async function cloneDatabase(serverUrl: string, source: TestDatabase, suffix: string): Promise<TestDatabase> {
+  const from = decodeURIComponent(new URL(source.url).pathname.slice(1));
+  const name = `${from}_${suffix}`;
+  const admin = await pgClient(serverUrl);
+  await admin.query(`create database "${name}" template "${from}"`).finally(() => admin.end());
+  const url = new URL(source.url);
+  url.pathname = `/${name}`;
+  const drop = async () => {
+    const client = await pgClient(serverUrl);
+    await client.query(`drop database if exists "${name}" with (force)`).finally(() => client.end());
+  };
+  return { url: url.toString(), reset: () => Promise.reject(new Error('not supported on a clone')), drop };
+}
+
 /** Host, port and a fresh WHARF_REDIS_PREFIX for a redis:// URL. */
 export function redisTarget(url: string): { host: string; port: number; prefix: string } {
   const parsed = new URL(url);

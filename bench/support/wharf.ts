@@ -116,8 +116,9 @@ export interface CliRun {
   /** The last lines of stdout and of stderr (the summary, any error). */
   readonly stdoutTail: string;
   readonly stderrTail: string;
-  /** Max RSS of the command from /usr/bin/time, when installed. */
+  /** Max RSS and user + system CPU seconds of the command (not of PostgreSQL) from /usr/bin/time, when installed. */
   readonly peakRssBytes: number | undefined;
+  readonly cpuSeconds: number | undefined;
 }
 
 const TIME = '/usr/bin/time';
@@ -132,19 +133,21 @@ export async function runWharf(args: readonly string[], cwd: string): Promise<Cl
   const env: NodeJS.ProcessEnv = { ...process.env, WHARF_LOG_LEVEL: 'warn' };
   delete env.WHARF_CONFIG;
   const started = performance.now();
-  const child = timed ? spawn(TIME, ['-o', rssFile, '-f', '%M', ...argv], { cwd, env }) : spawn(argv[0] ?? '', argv.slice(1), { cwd, env });
+  const child = timed ? spawn(TIME, ['-o', rssFile, '-f', '%M %U %S', ...argv], { cwd, env }) : spawn(argv[0] ?? '', argv.slice(1), { cwd, env });
   let lines = 0;
   let last = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => {
     const text = chunk.toString();
     for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
-    last = (last + text).slice(-4096);
+    last = (last + text).slice(-65536);
   });
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-8192)));
   const code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('close', resolve));
   const seconds = (performance.now() - started) / 1000;
-  const kb = timed && existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)) : NaN;
+  const time = timed && existsSync(rssFile) ? readFileSync(rssFile, 'utf8').trim().split('\n').at(-1) : undefined; // "<kB> <user> <sys>"
+  const [kb, user, sys] = time?.split(' ').map(Number) ?? [];
+  const known = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x : undefined);
   await rm(scratch, { recursive: true, force: true });
-  return { args, seconds, code, stdoutLines: lines, stdoutTail: tail(last), stderrTail: tail(stderr), peakRssBytes: Number.isFinite(kb) ? kb * 1024 : undefined };
+  return { args, seconds, code, stdoutLines: lines, stdoutTail: tail(last), stderrTail: tail(stderr), peakRssBytes: known((kb ?? NaN) * 1024), cpuSeconds: known((user ?? NaN) + (sys ?? NaN)) };
 }

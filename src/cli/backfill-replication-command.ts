@@ -43,6 +43,7 @@ export function backfillReplicationCommand(): Command {
             }
             bar.advance(batch.scanned);
           }).finally(() => bar.done());
+          if (totals.enqueued > 0) await ctx.announceReplication();
           if (opts.json) {
             process.stdout.write(`${JSON.stringify({ ...totals, lost: totals.lost.map((b) => ({ uuid: b.uuid, digest: b.digest })), blobs })}\n`);
             return;

@@ -7,6 +7,9 @@ import { openMetadata, resolveConfig } from '../main.js';
 import type { Id, MetadataStore } from '../metadata/store.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { createDriver } from '../storage/drivers.js';
+import { REPLICATE_BLOB } from '../jobs/notifier.js';
+import { silentLogger } from '../observability/logger.js';
+import { openNotifier } from '../workers.js';
 
 export interface OperatorContext {
   readonly config: Config;
@@ -17,6 +20,8 @@ export interface OperatorContext {
   readonly defaults: readonly Id[];
   /** A driver per configured location, by location id (built on first call). */
   drivers(): Promise<ReadonlyMap<Id, { name: string; driver: StorageDriver }>>;
+  /** Wakes the replication workers of every instance (after enqueueing), instead of their next poll. */
+  announceReplication(): Promise<void>;
 }
 
 export interface OperatorOptions {
@@ -49,6 +54,14 @@ export async function withOperator<T>(configFile: string | undefined, options: O
           return built;
         })();
         return drivers;
+      },
+      async announceReplication() {
+        const notifier = await openNotifier(config, silentLogger());
+        try {
+          await notifier.notify(REPLICATE_BLOB);
+        } finally {
+          await notifier.close();
+        }
       },
     };
     return await fn(ctx);

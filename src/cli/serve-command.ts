@@ -10,8 +10,9 @@ export function serveCommand(): Command {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('-p, --port <port>', 'port to listen on', '5000')
     .addOption(new Option('--roles <roles>', `comma-separated roles to run: web (the HTTP API), replication (the replication worker; only with FEATURE_STORAGE_REPLICATION)`).default(ROLES.join(',')))
+    .option('--replication-concurrency <n>', 'blobs this process copies at once (replication role)', '8')
     .option('--no-migrate', 'do not apply database migrations at start')
-    .action(async (opts: { config?: string; host: string; port: string; roles: string; migrate: boolean }) => {
+    .action(async (opts: { config?: string; host: string; port: string; roles: string; migrate: boolean; replicationConcurrency: string }) => {
       const logger = createLogger();
       try {
         const roles = opts.roles.split(',').map((r) => r.trim());
@@ -25,7 +26,9 @@ export function serveCommand(): Command {
           );
         }
         logger.warn({ config: config.source }, 'AUTHENTICATION_TYPE is Open: every request is allowed (local-development mode)');
-        const app = await buildApp(config, logger, { migrate: opts.migrate, roles: roles as Role[] });
+        const replicationConcurrency = Number(opts.replicationConcurrency);
+        if (!Number.isInteger(replicationConcurrency) || replicationConcurrency < 1) throw new Error('--replication-concurrency must be a positive integer');
+        const app = await buildApp(config, logger, { migrate: opts.migrate, roles: roles as Role[], replicationConcurrency });
         const stop = async (signal: string) => {
           logger.info({ signal }, 'shutting down');
           await app.close();

@@ -40,6 +40,7 @@ export function verifyPlacementsCommand(): Command {
               bar.advance(blobs);
             },
           ).finally(() => bar.done());
+          if (report.enqueued > 0) await ctx.announceReplication();
           if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
           else printSummary(report, !!opts.repair);
           process.exitCode = exitCode(report, !!opts.repair);

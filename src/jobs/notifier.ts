@@ -8,6 +8,8 @@ export interface WorkNotifier {
   notify(kind: string): Promise<void>;
   /** Calls `listener` whenever jobs of `kind` are announced; returns the unsubscribe function. */
   subscribe(kind: string, listener: () => void): () => void;
+  /** Resolves once every subscription made so far receives announcements (for tests and startup). */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 

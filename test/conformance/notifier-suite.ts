@@ -56,6 +56,7 @@ export function notifierSuite(name: string, options: NotifierSuiteOptions): void
     const sentinelOn = (n: WorkNotifier, rec: Recorder) => {
       n.subscribe('sentinel', rec.listener('sentinel'));
       return async () => {
+        await n.settled();
         const arrived = rec.next('sentinel');
         await n.notify('sentinel');
         await arrived;
@@ -69,6 +70,7 @@ export function notifierSuite(name: string, options: NotifierSuiteOptions): void
       n.subscribe('replicate', a.listener('replicate'));
       n.subscribe('replicate', b.listener('replicate'));
       n.subscribe('gc', a.listener('gc'));
+      await n.settled();
       const sentinel = sentinelOn(n, a);
       await settle();
       const both = Promise.all([a.next('replicate'), b.next('replicate')]);
@@ -84,6 +86,7 @@ export function notifierSuite(name: string, options: NotifierSuiteOptions): void
       const n = await open();
       const rec = new Recorder();
       n.subscribe('k', rec.listener('k'));
+      await n.settled();
       await settle();
       const arrived = rec.next('k');
       const pending = n.notify('k');
@@ -97,6 +100,7 @@ export function notifierSuite(name: string, options: NotifierSuiteOptions): void
       const [a, b] = [new Recorder(), new Recorder()];
       const offA = n.subscribe('k', a.listener('k'));
       const offB = n.subscribe('k', b.listener('k'));
+      await n.settled();
       const sentinel = sentinelOn(n, b);
       await settle();
       offA();
@@ -110,6 +114,7 @@ export function notifierSuite(name: string, options: NotifierSuiteOptions): void
       assert.deepEqual([a.seen, b.seen], [[], ['k', 'sentinel']]);
       const c = new Recorder();
       n.subscribe('k', c.listener('k'));
+      await n.settled();
       await settle();
       const again = c.next('k');
       await n.notify('k');
@@ -123,6 +128,7 @@ export function notifierSuite(name: string, options: NotifierSuiteOptions): void
         throw new Error('listener bug');
       });
       n.subscribe('k', rec.listener('k'));
+      await n.settled();
       await settle();
       const arrived = rec.next('k');
       await n.notify('k');
@@ -132,6 +138,7 @@ export function notifierSuite(name: string, options: NotifierSuiteOptions): void
     it('notify never throws, also after close; close twice is fine', async () => {
       const n = await open();
       n.subscribe('k', () => assert.fail('closed notifiers deliver nothing'));
+      await n.settled();
       await n.close();
       await n.notify('k');
       await n.close();

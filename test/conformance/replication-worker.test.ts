@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { digestOf, parseDigest } from '../../src/domain/index.js';
 import { REPLICATE_BLOB } from '../../src/jobs/notifier.js';
 import { MemoryNotifier } from '../../src/jobs/notifiers/memory.js';
-import { replicateBlobHandler } from '../../src/jobs/replication/replicate-blob.js';
+import { replicateBlobHandler, replicationSessionId } from '../../src/jobs/replication/replicate-blob.js';
 import { JobRunner, PermanentJobError, type JobHandler, type JobResult } from '../../src/jobs/runner.js';
 import type { BlobRow, Id, JobRow, MetadataStore } from '../../src/metadata/store.js';
 import { silentLogger } from '../../src/observability/logger.js';
@@ -104,6 +104,18 @@ await forEachDialect((dialect, open) => {
       assert.equal(await exists(fileOf('ap', blob)), false); // not required there
       await run(handler(), blob); // nothing missing: a no-op
       assert.deepEqual(await placed(blob), idsOf('us', 'eu'));
+    });
+
+    it('discards the partial copy a crashed earlier attempt left under uploads/', async () => {
+      const bytes = Buffer.from('a copy that was cut short by SIGKILL');
+      const blob = await blobAt(bytes, 'us');
+      const leftover = replicationSessionId(parseDigest(blob.digest), ids.eu);
+      await drivers.eu.appendUpload(await drivers.eu.startUpload(leftover), Readable.from([bytes.subarray(0, 7)]));
+      assert.equal(await uploadsLeft('eu'), 1);
+      required = [ids.us, ids.eu];
+      await run(handler(), blob);
+      assert.deepEqual(await readFile(fileOf('eu', blob)), bytes);
+      assert.equal(await uploadsLeft('eu'), 0);
     });
 
     it('falls back to the next holder when the nearest one lacks the object', async () => {

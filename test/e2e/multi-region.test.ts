@@ -54,6 +54,12 @@ const MiB = 1024 * 1024;
 const KILL_BLOB_BYTES = Number(process.env.WHARF_TEST_KILL_BLOB_MB ?? 512) * MiB;
 /** Small blobs pushed in one burst to measure replication lag. */
 const BURST = 200;
+/**
+ * STORAGE_REPLICATION_PROCESSING_SECONDS of every config: how long the job of a killed worker
+ * waits to be taken over. Short, so the test waits for the real expiry; a lease is renewed
+ * every third of it, so a killed worker's job stays leased for 2/3 to all of it after the kill.
+ */
+const LEASE_SECONDS = 8;
 
 const hostOf = (node: WharfNode | Nginx) => new URL(node.origin).host;
 const lines = (text: string) => text.split('\n').filter((l) => l.length > 0);
@@ -115,7 +121,7 @@ describe('multi-region: two wharf serve processes on one PostgreSQL + Redis', ()
       skipReason = process.env.WHARF_TEST_REDIS_URL ? POSTGRES_SKIP_MESSAGE : REDIS_SKIP_MESSAGE;
       return;
     }
-    twoLocations = await mr.writeConfig('config-2.yaml', { locations: ['us', 'eu'], defaults: ['us', 'eu'] });
+    twoLocations = await mr.writeConfig('config-2.yaml', { locations: ['us', 'eu'], defaults: ['us', 'eu'], leaseSeconds: LEASE_SECONDS });
     // A fresh seed per run: the layer digests are new to skopeo's blob-info cache.
     const seed = randomBytes(8).toString('hex');
     for (const name of ['app', 'lb', 'lb-hostname']) images.push(await buildOciImage({ layers: 3, layerSize: 256 * 1024, seed: `multi-region-${name}-${seed}` }));
@@ -283,7 +289,7 @@ describe('multi-region: two wharf serve processes on one PostgreSQL + Redis', ()
   test('a third location ap: restart with it, backfill-replication, status --wait converges, every folder holds every blob', async () => {
     const m = mr!;
     await Promise.all([us.stop(), eu.stop(), worker!.stop()]);
-    threeLocations = await m.writeConfig('config-3.yaml', { locations: ['us', 'eu', 'ap'], defaults: ['us', 'eu', 'ap'] });
+    threeLocations = await m.writeConfig('config-3.yaml', { locations: ['us', 'eu', 'ap'], defaults: ['us', 'eu', 'ap'], leaseSeconds: LEASE_SECONDS });
     [us, eu, worker] = await Promise.all([m.web('us', threeLocations, 'us eu'), m.web('eu', threeLocations, 'eu us'), m.worker('worker', threeLocations, 'eu us')]);
     const all = await m.blobDigests();
 
@@ -314,7 +320,7 @@ describe('multi-region: two wharf serve processes on one PostgreSQL + Redis', ()
     assert.ok(existsSync(blobFile(m.dir('ap'), only)) && !existsSync(blobFile(m.dir('us'), only)) && !existsSync(blobFile(m.dir('eu'), only)));
 
     // The operator takes ap out of the config (remove-location refuses a location still configured).
-    withoutAp = await m.writeConfig('config-no-ap.yaml', { locations: ['us', 'eu'], defaults: ['us', 'eu'] });
+    withoutAp = await m.writeConfig('config-no-ap.yaml', { locations: ['us', 'eu'], defaults: ['us', 'eu'], leaseSeconds: LEASE_SECONDS });
     const [configured, refused] = await Promise.all([m.wharf(['remove-location', 'ap', '--yes'], threeLocations), m.wharf(['remove-location', 'ap', '--yes'], withoutAp)]);
     exits(configured, 1, 'remove-location ap with ap still configured');
     assert.match(configured.stderr, /^Error removing storage location: ap is still listed in DISTRIBUTED_STORAGE_CONFIG/);
@@ -371,8 +377,11 @@ describe('multi-region: two wharf serve processes on one PostgreSQL + Redis', ()
       assert.ok(!existsSync(euFile), 'the copy finished before the test could kill the worker (make WHARF_TEST_KILL_BLOB_MB larger)');
       assert.ok(Date.now() < deadline, `no partial copy appeared in ${m.dir('eu')}/uploads within 60 s: ${worker.logs().slice(-3000)}`);
     }
+    const killedPid = worker.child.pid;
     await worker.kill();
-    worker = undefined;
+    const killedAt = Date.now();
+    // A new worker starts at once; the checks below run while the dead worker's lease lasts.
+    const restarted = m.worker('worker', withoutAp, 'eu us');
     const left = await uploadsIn(m.dir('eu'));
     t.diagnostic(`worker SIGKILLed with ${Math.round(partial.size / MiB)} MiB of ${KILL_BLOB_BYTES / MiB} MiB in eu/uploads/${partial.name}`);
 
@@ -384,11 +393,23 @@ describe('multi-region: two wharf serve processes on one PostgreSQL + Redis', ()
     assert.deepEqual(checked.report.findings, []);
     assert.equal(queued.locations.find((l) => l.name === 'eu')?.queued, 1);
     assert.equal(job?.state, 'running', 'the killed worker’s job is still leased to it');
-    assert.ok(job.leaseUntil! > Date.now());
+    assert.match(job.leaseOwner ?? '', new RegExp(`:${killedPid}#\\d+$`));
+    assert.equal(job.attempts, 1);
 
-    // The lease runs out (60 s, fixed: made to run out now), a new worker finishes the job.
-    assert.equal(await m.expireLease(digest), 1);
-    worker = await m.worker('worker', withoutAp, 'eu us');
+    // The new worker takes the job over only once the dead worker's lease has run out: its claim
+    // time (its lease end minus the lease) is not before the old lease end.
+    worker = await restarted;
+    let takeover: typeof job | undefined;
+    for (const deadline = Date.now() + (LEASE_SECONDS + 30) * 1000; !takeover; await sleep(25)) {
+      const now = await m.job(digest);
+      assert.ok(now, 'the job ended before the test saw who ran it');
+      if (now.leaseOwner !== job.leaseOwner) takeover = now;
+      assert.ok(Date.now() < deadline, `the job was not taken over: ${JSON.stringify(now)}`);
+    }
+    assert.equal(takeover.attempts, 2);
+    const claimedAt = takeover.leaseUntil! - LEASE_SECONDS * 1000;
+    assert.ok(claimedAt >= job.leaseUntil!, `claimed at ${claimedAt}, the old lease ran until ${job.leaseUntil}`);
+    t.diagnostic(`lease ${LEASE_SECONDS} s: the dead worker's lease ran out ${job.leaseUntil! - killedAt} ms after the kill, the new worker claimed the job ${claimedAt - killedAt} ms after it`);
     await waitConverged(withoutAp, 120);
     assert.deepEqual(await m.placements(digest), ['eu', 'us']);
     assert.equal(await m.job(digest), undefined, 'the job is done');
@@ -448,12 +469,20 @@ describe('multi-region: two wharf serve processes on one PostgreSQL + Redis', ()
     for (const session of [otherName, direct]) assert.equal((await http(us.origin, 'DELETE', new URL(session.headers.location!, us.origin).pathname)).status, 204);
 
     // skopeo through nginx: every blob's upload requests are spread over both instances.
+    // (skopeo uploads blobs concurrently, so which requests of a session land where varies:
+    // the uploads as a whole must reach both; the sequential session above proves it per session.)
     const skopeoThrough = async (proxy: Nginx, repo: string, source: OciImage, expected: LayoutImage) => {
       const before = (await proxy.accessLog()).length;
       await skopeo('copy', ...COPY_TLS, source.ref, `docker://${proxy.host}/${repo}:v1`);
       const uploads = (await proxy.accessLog()).slice(before).filter((r) => r.uri.startsWith(`/v2/${repo}/blobs/uploads/`));
-      const byInstance = new Set(uploads.filter((r) => r.method === 'PATCH' || r.method === 'PUT').map((r) => upstreams.get(r.upstream)));
-      assert.deepEqual(byInstance, new Set(['us', 'eu']), `upload requests: ${JSON.stringify(uploads)}`);
+      assert.deepEqual(new Set(uploads.map((r) => upstreams.get(r.upstream))), new Set(['us', 'eu']), `upload requests: ${JSON.stringify(uploads)}`);
+      const sessions = new Map<string, Set<string | undefined>>();
+      for (const r of uploads) {
+        const id = /uploads\/([0-9a-f-]{36})/.exec(r.uri)?.[1];
+        if (id) sessions.set(id, (sessions.get(id) ?? new Set()).add(upstreams.get(r.upstream)));
+      }
+      const spread = [...sessions.values()].filter((s) => s.size === 2).length;
+      t.diagnostic(`skopeo push of ${repo} through nginx: ${uploads.length} upload requests, ${spread} of ${sessions.size} upload sessions served by both instances`);
       await skopeoPull(proxy.host, `${repo}:v1`, source, expected);
       await waitConverged(withoutAp);
       for (const d of expected.blobDigests) assert.deepEqual(await m.placements(d), ['eu', 'us']);
@@ -464,7 +493,7 @@ describe('multi-region: two wharf serve processes on one PostgreSQL + Redis', ()
     // the request says, also on a request that reaches an instance directly.
     await lb.stop();
     await Promise.all([us.stop(), eu.stop()]);
-    const named = await m.writeConfig('config-hostname.yaml', { locations: ['us', 'eu'], defaults: ['us', 'eu'], serverHostname: lb.host });
+    const named = await m.writeConfig('config-hostname.yaml', { locations: ['us', 'eu'], defaults: ['us', 'eu'], serverHostname: lb.host, leaseSeconds: LEASE_SECONDS });
     [us, eu] = await Promise.all([m.web('us', named, 'us eu'), m.web('eu', named, 'eu us')]);
     upstreams.clear();
     upstreams.set(hostOf(us), 'us').set(hostOf(eu), 'eu');

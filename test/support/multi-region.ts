@@ -31,6 +31,8 @@ export interface ConfigShape {
   readonly locations: readonly string[];
   readonly defaults: readonly string[];
   readonly serverHostname?: string;
+  /** STORAGE_REPLICATION_PROCESSING_SECONDS: the workers' lease on a job (Wharf's default: 60). */
+  readonly leaseSeconds?: number;
 }
 
 /** One running `wharf` process (a web instance or a replication worker). */
@@ -93,6 +95,7 @@ export class MultiRegion {
       USER_EVENTS_REDIS: { host: this.redis.host, port: this.redis.port },
       WHARF_REDIS_PREFIX: this.redis.prefix,
       ...(shape.serverHostname ? { SERVER_HOSTNAME: shape.serverHostname } : {}),
+      ...(shape.leaseSeconds ? { STORAGE_REPLICATION_PROCESSING_SECONDS: shape.leaseSeconds } : {}),
     };
     const path = join(this.root, file);
     await writeFile(path, `${JSON.stringify(config, null, 2)}\n`);
@@ -202,16 +205,6 @@ export class MultiRegion {
     );
     const row = rows[0];
     return row && { state: row.state, attempts: Number(row.attempts), leaseOwner: row.lease_owner, leaseUntil: row.lease_until === null ? null : Number(row.lease_until) };
-  }
-
-  /**
-   * Makes the lease of a running job run out now, as if its (dead) worker's lease time had
-   * passed; returns how many jobs it touched. Stands in for waiting out the worker's fixed
-   * 60 s lease, which nothing lets a test shorten.
-   */
-  async expireLease(digest: string): Promise<number> {
-    const result = await this.pool.query("update job set lease_until = $2 where key = $1 and state = 'running'", [digest, Date.now() - 1]);
-    return result.rowCount ?? 0;
   }
 
   // --- nginx ---

@@ -25,6 +25,9 @@ export class MemoryNotifier implements WorkNotifier {
     return () => void remove();
   }
 
+  /** Subscriptions are local listeners on an already-listening connection: live at once. */
+  async settled(): Promise<void> {}
+
   async close(): Promise<void> {
     this.#closed = true;
     this.#listeners.clear();

@@ -63,6 +63,9 @@ export class PostgresNotifier implements WorkNotifier {
     return () => void remove();
   }
 
+  /** Subscriptions are local listeners on an already-listening connection: live at once. */
+  async settled(): Promise<void> {}
+
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#retryTimer);

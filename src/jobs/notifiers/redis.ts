@@ -28,6 +28,7 @@ export class RedisNotifier implements WorkNotifier {
   /** Per connection: warn once per outage, not on every reconnect attempt. */
   readonly #down = new Set<string>();
   #subReadyBefore = false;
+  readonly #subscribing = new Set<Promise<unknown>>();
   #closed = false;
 
   constructor(options: RedisNotifierOptions) {
@@ -67,10 +68,18 @@ export class RedisNotifier implements WorkNotifier {
   subscribe(kind: string, listener: () => void): () => void {
     const { first, remove } = this.#listeners.add(kind, listener);
     const channel = this.#channelPrefix + kind;
-    if (first && !this.#closed) this.#sub.subscribe(channel).catch((err) => this.#warnOnce('subscriber', err, 'cannot subscribe on Redis'));
+    if (first && !this.#closed) {
+      const pending = this.#sub.subscribe(channel).catch((err) => this.#warnOnce('subscriber', err, 'cannot subscribe on Redis'));
+      this.#subscribing.add(pending);
+      void pending.finally(() => this.#subscribing.delete(pending));
+    }
     return () => {
       if (remove() && !this.#closed) this.#sub.unsubscribe(channel).catch(() => undefined);
     };
+  }
+
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#subscribing]);
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,7 @@
  * match the blob row is committed, and only a committed copy gets a placement. Any failure, or
  * the lease being lost, aborts the session: no half copy, no unverified object, no early placement.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { addAbortSignal, pipeline, type Readable } from 'node:stream';
 import { parseDigest, type Digest } from '../../domain/index.js';
 import type { BlobRow, Id, MetadataStore } from '../../metadata/store.js';
@@ -140,7 +140,13 @@ class BlobReplication {
     let sourceError: unknown;
     input.once('error', (err) => (sourceError ??= err));
     const verify = new VerifyStream(this.#digest, this.blob.size);
-    const session = await target.driver.startUpload(randomUUID()).catch((err) => (input.destroy(), Promise.reject(err)));
+    // One session id per (blob, destination): a copy cut short by a crash is found and
+    // discarded by the next attempt instead of lingering under uploads/ forever.
+    const sessionId = replicationSessionId(this.#digest, target.id);
+    const session = await target.driver
+      .abortUpload({ id: sessionId, size: 0 })
+      .then(() => target.driver.startUpload(sessionId))
+      .catch((err) => (input.destroy(), Promise.reject(err)));
     try {
       const state = await target.driver.appendUpload(session, this.#pipe(input, verify));
       this.signal.throwIfAborted();
@@ -170,4 +176,10 @@ class BlobReplication {
     addAbortSignal(this.signal, input);
     return pipeline(input, verify, () => undefined);
   }
+}
+
+/** A UUID-shaped id derived from the digest and the destination (storage/layout.ts wants a UUID). */
+export function replicationSessionId(digest: Digest, locationId: Id): string {
+  const hex = createHash('sha256').update(`replicate:${digest.value}:${locationId}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
