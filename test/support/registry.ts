@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Config } from '../../src/config/index.js';
+import { type Config, embeddedConfig } from '../../src/config/index.js';
 import { type App, buildApp } from '../../src/main.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { createTestDatabase } from './postgres.js';
@@ -48,22 +48,8 @@ export async function startTestRegistry(options: TestRegistryOptions): Promise<T
       database = { dialect: 'postgres', url: db.url };
       dropDatabase = () => db.drop();
     }
-    config = {
-      source: 'test',
-      database,
-      storage: {
-        locations: [{ name: 'local', driver: 'LocalStorage', params: { storage_path: join(dataDir, 'storage') } }],
-        preference: ['local'],
-        defaultLocations: [],
-        replication: false,
-        replicationLeaseSeconds: 60,
-      },
-      serverHostname: undefined,
-      preferredUrlScheme: 'http',
-      authenticationType: 'Open',
-      redis: undefined,
-      warnings: [],
-    };
+    // The embedded default (SQLite + one LocalStorage location under dataDir), on the chosen database.
+    config = { ...embeddedConfig(dataDir), source: 'test', database };
   }
   const app = await buildApp(config, silentLogger());
   const url = await app.server.listen({ host: '127.0.0.1', port: 0 });

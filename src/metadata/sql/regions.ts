@@ -1,7 +1,7 @@
 /** Per-namespace required locations (Quay's UserRegion), settable by operators. */
 import { UnknownLocationError, type NamespaceRegionRow, type RegionStore } from '../store.js';
-import { namedKeepingContractErrors } from './replication-sql.js';
-import { atomic, count, now, type Db } from './support.js';
+import { isContractError } from './replication-sql.js';
+import { atomic, count, named, now, type Db } from './support.js';
 
 /** Namespaces created here (not by the management API) are organizations, as for pushes. */
 const IMPLICIT_NAMESPACE_KIND = 'organization';
@@ -10,7 +10,7 @@ export function sqlRegionStore(db: Db): RegionStore {
   const locationId = (on: Db, name: string) => on.selectFrom('storage_location').select('id').where('name', '=', name);
   const namespaceId = (on: Db, name: string) => on.selectFrom('namespace').select('id').where('name', '=', name);
 
-  return namedKeepingContractErrors('regions', {
+  return named('regions', {
     async add(namespace: string, location: string): Promise<boolean> {
       return atomic(db, async (tx) => {
         const loc = await locationId(tx, location).executeTakeFirst();
@@ -51,5 +51,5 @@ export function sqlRegionStore(db: Db): RegionStore {
       if (namespace !== undefined) query = query.where('n.name', '=', namespace);
       return query.execute();
     },
-  });
+  }, isContractError);
 }

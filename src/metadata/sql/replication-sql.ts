@@ -78,22 +78,7 @@ export async function insertReplicationJobs(db: Db, blobIds: readonly Id[], defa
   return added;
 }
 
-/**
- * Like support.ts `named()` (a failure names the operation, the driver error stays as cause),
- * except that the contract's own errors (unknown location, last copy) reach the caller as they are.
- */
-export function namedKeepingContractErrors<T extends object>(aggregate: string, methods: T): T {
-  const wrapped: Record<string, unknown> = {};
-  for (const [name, fn] of Object.entries(methods) as [string, (...args: unknown[]) => Promise<unknown>][]) {
-    wrapped[name] = async (...args: unknown[]) => {
-      try {
-        return await fn(...args);
-      } catch (e) {
-        if (e instanceof UnknownLocationError || e instanceof LastCopyError) throw e;
-        const message = e instanceof Error ? e.message : String(e);
-        throw new Error(`${aggregate}.${name}: ${message}`, { cause: e });
-      }
-    };
-  }
-  return Object.freeze(wrapped) as T;
+/** The contract's own errors, which stores pass to callers unwrapped (see support.ts `named`). */
+export function isContractError(e: unknown): boolean {
+  return e instanceof UnknownLocationError || e instanceof LastCopyError;
 }

@@ -2,12 +2,12 @@
 import { sql } from 'kysely';
 import type { BackfillBatch, BlobPlacements, BlobRef, Dialect, Id, PlacementRef, ReplicationStore } from '../store.js';
 import { removeLocation } from './remove-location.js';
-import { flag, hasCopy, hasLiveJob, insertReplicationJobs, missesRequired, namedKeepingContractErrors } from './replication-sql.js';
+import { flag, hasCopy, hasLiveJob, insertReplicationJobs, missesRequired, isContractError } from './replication-sql.js';
 import { replicationStatus } from './replication-status.js';
-import { atomic, chunks, count, type Db } from './support.js';
+import { atomic, chunks, count, named, type Db } from './support.js';
 
 export function sqlReplicationStore(db: Db, dialect: Dialect): ReplicationStore {
-  return namedKeepingContractErrors('replication', {
+  return named('replication', {
     async requiredLocations(blobId: Id, defaults: readonly Id[]): Promise<Id[]> {
       const regions = await db
         .selectFrom('repo_blob as rb')
@@ -102,5 +102,5 @@ export function sqlReplicationStore(db: Db, dialect: Dialect): ReplicationStore 
         return { removed, withoutCopy };
       });
     },
-  });
+  }, isContractError);
 }

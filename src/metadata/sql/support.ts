@@ -17,15 +17,17 @@ export function atomic<T>(db: Db, fn: (tx: Db) => Promise<T>): Promise<T> {
 
 /**
  * Wraps every method of a store so that a failure names the operation, e.g.
- * `tags.put: UNIQUE constraint failed: ...`; the driver's error stays as `cause`.
+ * `tags.put: UNIQUE constraint failed: ...`; the driver's error stays as `cause`. Errors for
+ * which `passThrough` is true are the contract's own (e.g. LastCopyError) and reach the caller as they are.
  */
-export function named<T extends object>(aggregate: string, methods: T): T {
+export function named<T extends object>(aggregate: string, methods: T, passThrough: (e: unknown) => boolean = () => false): T {
   const wrapped: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(methods) as [string, (...args: unknown[]) => Promise<unknown>][]) {
     wrapped[name] = async (...args: unknown[]) => {
       try {
         return await fn(...args);
       } catch (e) {
+        if (passThrough(e)) throw e;
         const message = e instanceof Error ? e.message : String(e);
         throw new Error(`${aggregate}.${name}: ${message}`, { cause: e });
       }
