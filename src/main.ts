@@ -89,6 +89,7 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
         manifests: new ManifestService(ctx),
         listings: new ListingService(ctx),
         urls: new UrlBuilder(config.serverHostname, config.preferredUrlScheme),
+        redirectBlobs: !config.storage.proxyStorage,
       },
     });
     closing.push(() => server.close());

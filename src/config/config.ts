@@ -44,6 +44,8 @@ export interface StorageConfig {
   /** DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS: where every blob must end up. */
   readonly defaultLocations: readonly string[];
   readonly replication: boolean;
+  /** FEATURE_PROXY_STORAGE: stream pulls through the registry instead of redirecting to storage. */
+  readonly proxyStorage: boolean;
   /** STORAGE_REPLICATION_PROCESSING_SECONDS: a worker's lease on a job, renewed while it copies. */
   readonly replicationLeaseSeconds: number;
 }

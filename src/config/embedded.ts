@@ -14,6 +14,7 @@ export function embeddedConfig(dataDir = 'data'): Config {
       preference: ['local'],
       defaultLocations: [],
       replication: false,
+      proxyStorage: false,
       replicationLeaseSeconds: 60,
     },
     serverHostname: undefined,

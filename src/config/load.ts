@@ -70,6 +70,7 @@ export function buildConfig(source: string, doc: unknown, options: LoadOptions =
       preference: preference.length > 0 ? preference : locations.map((l) => l.name),
       defaultLocations,
       replication,
+      proxyStorage: raw.FEATURE_PROXY_STORAGE ?? false,
       // Quay's default is 1200 s because it never renews; Wharf renews every third of the lease,
       // so a short lease only shortens how long a dead worker's job waits to be taken over.
       replicationLeaseSeconds: raw.STORAGE_REPLICATION_PROCESSING_SECONDS ?? 60,

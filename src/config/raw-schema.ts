@@ -28,6 +28,7 @@ export const rawConfigSchema = z.looseObject({
   DISTRIBUTED_STORAGE_PREFERENCE: locationList.optional(),
   DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS: locationList.optional(),
   FEATURE_STORAGE_REPLICATION: z.boolean().optional(),
+  FEATURE_PROXY_STORAGE: z.boolean().optional(),
   /** Quay's lease of a claimed replication item; Wharf renews it while copying. */
   STORAGE_REPLICATION_PROCESSING_SECONDS: z.number().int().min(1).max(86_400).optional(),
   SERVER_HOSTNAME: z

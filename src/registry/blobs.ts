@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { parseDigest } from '../domain/index.js';
 import { Errors, WharfError } from '../errors/index.js';
 import type { BlobRow } from '../metadata/store.js';
-import { type ByteRange, isStorageError } from '../storage/driver.js';
+import { type ByteRange, isStorageError, StorageError } from '../storage/driver.js';
 import { blobKey } from '../storage/layout.js';
 import { existingRepository, type RegistryContext } from './context.js';
 
@@ -12,6 +12,14 @@ export interface OpenBlob {
   /** The location that serves the bytes (nearest holder that answered). */
   readonly location: string;
 }
+
+/** How long a redirect URL to storage stays valid (Quay uses 600 s too). */
+export const REDIRECT_TTL_SECONDS = 600;
+
+/** Where a pull goes: bytes streamed through the registry, or a redirect to the storage itself. */
+export type BlobSource =
+  | { readonly kind: 'stream'; readonly blob: BlobRow; readonly stream: Readable; readonly location: string }
+  | { readonly kind: 'redirect'; readonly blob: BlobRow; readonly url: string; readonly location: string };
 
 /**
  * Pulling and deleting blobs. Reads go to the nearest location (this instance's preference)
@@ -36,17 +44,37 @@ export class BlobService {
   }
 
   async open(name: string, digestText: string, range?: ByteRange): Promise<OpenBlob> {
+    const source = await this.source(name, digestText, { range, redirect: false });
+    if (source.kind !== 'stream') throw new Error('unreachable: redirect not requested');
+    return source;
+  }
+
+  /**
+   * The nearest holder that answers serves the pull. With `redirect`, a holder whose driver can
+   * presign (S3, GCS, Azure) is checked to still have the object and the client is sent there;
+   * otherwise (LocalStorage, FEATURE_PROXY_STORAGE) the bytes stream through the registry.
+   * A holder that errors or lost the object is skipped, so any verified copy serves the pull.
+   */
+  async source(name: string, digestText: string, options: { range?: ByteRange; redirect: boolean }): Promise<BlobSource> {
     const blob = await this.stat(name, digestText);
     const key = blobKey(parseDigest(blob.digest));
     const holders = this.#ctx.locations.nearestFirst(await this.#ctx.metadata.stores.placements.locationsOf(blob.id));
     let unavailable = false;
     for (const location of holders) {
       try {
-        const stream = await location.driver.read(key, range);
-        return { blob, stream, location: location.name };
+        const { driver } = location;
+        if (options.redirect && driver.presignGet) {
+          const info = await driver.stat(key);
+          if (info?.size !== blob.size) throw new StorageError('not-found', driver.driverName, key, `holds ${info?.size ?? 'no'} bytes`);
+          return { kind: 'redirect', blob, url: await driver.presignGet(key, REDIRECT_TTL_SECONDS), location: location.name };
+        }
+        return { kind: 'stream', blob, stream: await driver.read(key, options.range), location: location.name };
       } catch (err) {
         if (!isStorageError(err)) throw err;
-        unavailable ||= !isStorageError(err, 'not-found');
+        if (!isStorageError(err, 'not-found')) {
+          unavailable = true;
+          this.#ctx.locations.health.markFailed(location.id);
+        }
         this.#ctx.logger.warn({ err, digest: blob.digest, location: location.name }, 'blob read failed; trying the next holder');
       }
     }

@@ -34,6 +34,23 @@ export interface StorageDriver {
   commitUpload(state: UploadState, key: string): Promise<void>;
   /** Discards the session; succeeds when it is already gone. */
   abortUpload(state: UploadState): Promise<void>;
+
+  /**
+   * Optional: a URL from which a plain HTTP GET, without credentials, returns the object at `key`
+   * for about `ttlSeconds` (an S3/GCS presigned URL, an Azure SAS URL), for `307` redirects.
+   * Drivers without one (LocalStorage) leave it out and the registry streams. It makes no
+   * request, so it does not tell whether the object exists; throws `invalid-key` for a bad key.
+   */
+  presignGet?(key: string, ttlSeconds: number): Promise<string>;
+
+  /**
+   * Optional: copies the object at `key` in `source` to the same key here without the bytes
+   * passing through this process (S3 CopyObject, UploadPartCopy above 5 GiB), when both are the
+   * same service with the same credentials. Resolves false, having written nothing, when that is
+   * not possible, so the caller streams instead; throws `not-found` when `source` lacks `key`.
+   * The copy, like a commit, appears whole or not at all; the bytes are not re-hashed.
+   */
+  copyFrom?(source: StorageDriver, key: string): Promise<boolean>;
 }
 
 export interface ObjectInfo {

@@ -18,20 +18,19 @@ export async function headBlob(deps: OciDeps, request: FastifyRequest, reply: Fa
 export async function getBlob(deps: OciDeps, request: FastifyRequest, reply: FastifyReply, name: string, digest: string): Promise<void> {
   const blob = await deps.blobs.stat(name, digest);
   const range = parseRangeHeader(request.headers.range, blob.size);
-  const opened = await deps.blobs.open(name, digest, range);
+  const source = await deps.blobs.source(name, digest, { range, redirect: deps.redirectBlobs });
   reply
-    .header('Content-Type', 'application/octet-stream')
     .header('Docker-Content-Digest', blob.digest)
-    .header('Accept-Ranges', 'bytes')
-    .header('ETag', `"${blob.digest}"`)
     // Lets tests and operators see which region's storage served the pull.
-    .header('X-Wharf-Storage-Location', opened.location);
+    .header('X-Wharf-Storage-Location', source.location);
+  if (source.kind === 'redirect') return reply.code(307).header('Location', source.url).header('Content-Length', 0).send();
+  reply.header('Content-Type', 'application/octet-stream').header('Accept-Ranges', 'bytes').header('ETag', `"${blob.digest}"`);
   if (range) {
     reply.code(206).header('Content-Range', `bytes ${range.start}-${range.end}/${blob.size}`).header('Content-Length', range.end - range.start + 1);
   } else {
     reply.code(200).header('Content-Length', blob.size);
   }
-  return reply.send(opened.stream);
+  return reply.send(source.stream);
 }
 
 export async function deleteBlob(deps: OciDeps, _request: FastifyRequest, reply: FastifyReply, name: string, digest: string): Promise<void> {

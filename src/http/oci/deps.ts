@@ -8,4 +8,6 @@ export interface OciDeps {
   readonly manifests: ManifestService;
   readonly listings: ListingService;
   readonly urls: UrlBuilder;
+  /** Send pulls to storage with a 307 where the driver can presign (not with FEATURE_PROXY_STORAGE). */
+  readonly redirectBlobs: boolean;
 }

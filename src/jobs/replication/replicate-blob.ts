@@ -11,6 +11,7 @@ import { addAbortSignal, pipeline, type Readable } from 'node:stream';
 import { parseDigest, type Digest } from '../../domain/index.js';
 import type { BlobRow, Id, MetadataStore } from '../../metadata/store.js';
 import type { Logger } from '../../observability/logger.js';
+import { isStorageError } from '../../storage/driver.js';
 import { blobKey } from '../../storage/layout.js';
 import type { Location, LocationSet } from '../../storage/locations/location-set.js';
 import { errorText, PermanentJobError } from '../retry-policy.js';
@@ -95,6 +96,9 @@ class BlobReplication {
     for (const source of sources) {
       try {
         const started = Date.now();
+        if (await this.#copyServerSide(source, target)) {
+          return this.#place(target, { how: 'server-side copy', from: source.name, bytes: this.blob.size, ms: Date.now() - started });
+        }
         await this.#copy(source, target);
         return this.#place(target, { how: 'copied', from: source.name, bytes: this.blob.size, ms: Date.now() - started });
       } catch (err) {
@@ -128,6 +132,29 @@ class BlobReplication {
       await target.driver.delete(this.#key);
       return false;
     }
+  }
+
+  /**
+   * Same service and credentials on both sides (S3 CopyObject, Azure copy from URL): the bytes
+   * never pass through this process. The source copy is verified (it has a placement) and the
+   * service copies it exactly; the size is checked before the placement is recorded.
+   */
+  async #copyServerSide(source: Location, target: Location): Promise<boolean> {
+    if (!target.driver.copyFrom) return false;
+    let copied: boolean;
+    try {
+      copied = await target.driver.copyFrom(source.driver, this.#key);
+    } catch (err) {
+      if (isStorageError(err, 'not-found')) throw new SourceFailure('server-side copy: source lacks the object', { cause: err });
+      throw err;
+    }
+    if (!copied) return false;
+    const info = await target.driver.stat(this.#key);
+    if (info?.size !== this.blob.size) {
+      await target.driver.delete(this.#key); // no placement points at it
+      throw new SourceFailure('server-side copy', { cause: new MismatchError(`copied ${info?.size ?? 'no'} bytes, the blob has ${this.blob.size}`) });
+    }
+    return true;
   }
 
   async #copy(source: Location, target: Location): Promise<void> {
