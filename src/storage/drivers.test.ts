@@ -4,8 +4,9 @@ import { createDriver, STORAGE_DRIVERS, validateDriverParams } from './drivers.j
 import { checkKey, checkPrefix } from './keys.js';
 
 describe('drivers table', () => {
-  it('lists LocalStorage', () => {
-    assert.deepEqual(Object.keys(STORAGE_DRIVERS), ['LocalStorage']);
+  it('lists LocalStorage and the S3 family', () => {
+    const names = Object.keys(STORAGE_DRIVERS);
+    for (const name of ['LocalStorage', 'S3Storage', 'GoogleCloudStorage', 'RadosGWStorage', 'RHOCSStorage', 'IBMCloudStorage']) assert.ok(names.includes(name), name);
   });
 
   it('rejects an unknown driver, listing the known ones', async () => {

@@ -1,7 +1,9 @@
 import type { z } from 'zod';
 import type { StorageDriver } from './driver.js';
+import { azureStorageDriver } from './azure/registration.js';
 import { LocalStorage } from './local/local-storage.js';
 import { localStorageParams } from './local/params.js';
+import { S3_DRIVERS } from './s3/registrations.js';
 
 /**
  * The one table from a `DISTRIBUTED_STORAGE_CONFIG` driver name to its factory. Adding a driver
@@ -37,6 +39,8 @@ export const STORAGE_DRIVERS: Readonly<Record<string, DriverRegistration>> = Obj
       return driver;
     },
   },
+  ...S3_DRIVERS,
+  AzureStorage: azureStorageDriver,
 });
 
 /** Problems with a driver name and its parameters; empty when they are valid. */
