@@ -33,6 +33,10 @@ export interface ConfigShape {
   readonly serverHostname?: string;
   /** STORAGE_REPLICATION_PROCESSING_SECONDS: the workers' lease on a job (Wharf's default: 60). */
   readonly leaseSeconds?: number;
+  /** Driver entries by location (e.g. `['S3Storage', {...}]`); a location not listed is LocalStorage at `dir(location)`. */
+  readonly storage?: Readonly<Record<string, readonly [string, Record<string, unknown>]>>;
+  /** FEATURE_PROXY_STORAGE (Wharf's default: false, i.e. pulls redirect where the driver can presign). */
+  readonly proxyStorage?: boolean;
 }
 
 /** One running `wharf` process (a web instance or a replication worker). */
@@ -89,13 +93,14 @@ export class MultiRegion {
       DB_URI: this.db.url,
       AUTHENTICATION_TYPE: 'Open',
       FEATURE_STORAGE_REPLICATION: true,
-      DISTRIBUTED_STORAGE_CONFIG: Object.fromEntries(shape.locations.map((l) => [l, ['LocalStorage', { storage_path: this.dir(l) }]])),
+      DISTRIBUTED_STORAGE_CONFIG: Object.fromEntries(shape.locations.map((l) => [l, shape.storage?.[l] ?? ['LocalStorage', { storage_path: this.dir(l) }]])),
       DISTRIBUTED_STORAGE_PREFERENCE: shape.locations,
       DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS: shape.defaults,
       USER_EVENTS_REDIS: { host: this.redis.host, port: this.redis.port },
       WHARF_REDIS_PREFIX: this.redis.prefix,
       ...(shape.serverHostname ? { SERVER_HOSTNAME: shape.serverHostname } : {}),
       ...(shape.leaseSeconds ? { STORAGE_REPLICATION_PROCESSING_SECONDS: shape.leaseSeconds } : {}),
+      ...(shape.proxyStorage === undefined ? {} : { FEATURE_PROXY_STORAGE: shape.proxyStorage }),
     };
     const path = join(this.root, file);
     await writeFile(path, `${JSON.stringify(config, null, 2)}\n`);

@@ -46,10 +46,14 @@ export class LocationSet {
     return this.#ordered.find((l) => l.name === name);
   }
 
-  /** The holders of a blob (location ids from its placements), nearest first. */
+  /**
+   * The holders of a blob (location ids from its placements), nearest first; holders that failed
+   * recently come last, still tried as a last resort, so an outage costs no time on every read.
+   */
   nearestFirst(holderIds: readonly number[]): Location[] {
-    const holders = new Set(holderIds);
-    return this.#ordered.filter((l) => holders.has(l.id));
+    const holders = this.#ordered.filter((l) => holderIds.includes(l.id));
+    const healthy = holders.filter((l) => this.health.isHealthy(l.id));
+    return healthy.length === holders.length ? holders : [...healthy, ...holders.filter((l) => !healthy.includes(l))];
   }
 
   all(): readonly Location[] {
