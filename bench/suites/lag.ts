@@ -13,7 +13,7 @@ import { postgresServer, redisServer } from '../support/services.js';
 import { requireFreshBuild } from '../support/wharf.js';
 
 const HELP = `usage: npm run bench -- lag [--blobs N] [--concurrency C] [--size BYTES] [--rounds R]
-                               [--postgres URL] [--redis URL]
+                               [--replication-concurrency W] [--postgres URL] [--redis URL]
 
 Pushes bursts of N small random blobs (monolithic POST ?digest=, C at a time, round-robin over
 the setup's instances) and measures, per blob, the replication lag: the latest blob_placement
@@ -30,6 +30,8 @@ Wharf runs from dist/ (\`npm run build\` first) with WHARF_LOG_LEVEL=warn.
   --concurrency C  pushes in flight (default 16)
   --size BYTES     bytes per blob (default 4096)
   --rounds R       bursts per setup (default 3)
+  --replication-concurrency W
+                   passed to every \`wharf serve\` (default: none, Wharf's own default)
   --postgres URL   server for the throwaway database (default: WHARF_TEST_POSTGRES_URL, else
                    postgresql://postgres@127.0.0.1:5432/postgres)
   --redis URL      default: WHARF_TEST_REDIS_URL, else redis://127.0.0.1:6379`;
@@ -64,10 +66,9 @@ async function burst(setup: LagSetup, round: number, opts: { blobs: number; size
   const burstSeconds = (performance.now() - started) / 1000;
   const deadline = Date.now() + 120_000;
   let placed = await setup.placements(digests);
-  while ([...placed.values()].filter((p) => p.count >= 2).length < blobs.length) {
-    if (Date.now() > deadline) throw new Error(`${setup.name}: only ${placed.size} of ${blobs.length} blobs placed twice after 120 s`);
+  for (let done = 0; (done = [...placed.values()].filter((p) => p.count >= 2).length) < blobs.length; placed = await setup.placements(digests)) {
+    if (Date.now() > deadline) throw new Error(`${setup.name}: only ${done} of ${blobs.length} blobs in both locations after 120 s`);
     await sleep(10);
-    placed = await setup.placements(digests);
   }
   const lagMs = digests.map((d, i) => (placed.get(d)?.lastAt ?? NaN) - (acks[i] ?? NaN));
   const lastPlacement = Math.max(...[...placed.values()].map((p) => p.lastAt));
@@ -82,6 +83,7 @@ async function main(args: string[]): Promise<void> {
     concurrency: { type: 'string', default: '16' },
     size: { type: 'string', default: '4096' },
     rounds: { type: 'string', default: '3' },
+    'replication-concurrency': { type: 'string' },
     postgres: { type: 'string' },
     redis: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -90,6 +92,8 @@ async function main(args: string[]): Promise<void> {
   if (values.help) return void console.log(HELP);
   const opts = { blobs: positiveInt('blobs', values.blobs), size: positiveInt('size', values.size), concurrency: positiveInt('concurrency', values.concurrency) };
   const rounds = positiveInt('rounds', values.rounds);
+  const workers = values['replication-concurrency'];
+  const serveArgs = workers === undefined ? [] : ['--replication-concurrency', String(positiveInt('replication-concurrency', workers))];
   requireFreshBuild();
   const work = await mkdtemp(join(tmpdir(), 'wharf-bench-lag-'));
   const setups: LagSetup[] = [];
@@ -97,8 +101,8 @@ async function main(args: string[]): Promise<void> {
   const processes: Record<string, Record<string, StopResult>> = {};
   let kept = true;
   try {
-    setups.push(await postgresRedisSetup(work, postgresServer(values.postgres), redisServer(values.redis)));
-    setups.push(await sqliteSetup(work));
+    setups.push(await postgresRedisSetup(work, postgresServer(values.postgres), redisServer(values.redis), serveArgs));
+    setups.push(await sqliteSetup(work, serveArgs));
     for (let round = 1; round <= rounds; round++) {
       for (const setup of round % 2 === 1 ? setups : [...setups].reverse()) {
         const b = await burst(setup, round, opts);
@@ -123,6 +127,7 @@ async function main(args: string[]): Promise<void> {
   }
   console.log(`\nreplication lag, push acknowledged → placement recorded in us and eu: ${opts.blobs} blobs of ${opts.size} B per burst, ${opts.concurrency} in flight, ${rounds} rounds interleaved`);
   for (const setup of setups) console.log(`  ${setup.name}: ${setup.description}`);
+  console.log(`  replication concurrency per process: ${workers ?? "Wharf's default (serve --help)"}; WHARF_LOG_LEVEL=warn`);
   console.log('  lag = max(blob_placement.created_at) - client time of the 201, same clock; drain = last placement - last 201\n');
   console.log(table(['setup', 'round', 'p50', 'p90', 'p99', 'max', 'drain', 'burst'], rows));
   for (const [name, lag] of Object.entries(pooled)) {
@@ -133,7 +138,7 @@ async function main(args: string[]): Promise<void> {
     console.log(`${name}: ${each.join('; ')} (whole run)`);
   }
   console.log(machineLine());
-  const path = await writeResult('lag', { ...opts, rounds, setups: setups.map((s) => ({ name: s.name, description: s.description })), bursts, processes });
+  const path = await writeResult('lag', { ...opts, rounds, replicationConcurrency: workers ?? 'default', setups: setups.map((s) => ({ name: s.name, description: s.description })), bursts, processes });
   console.log(`\nwritten: ${path}`);
 }
 

@@ -1,72 +1,43 @@
 // `npm run bench -- replication`: one large blob replicated us → eu by a real `wharf serve --roles
 // replication` process, timed from enqueue to the placement, against `cp` of the same file.
-import { execFile } from 'node:child_process';
-import { createHash, randomFill, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { parseArgs, promisify } from 'node:util';
-import { parseDigest } from '../../src/domain/index.js';
+import { parseArgs } from 'node:util';
 import { REPLICATE_BLOB } from '../../src/jobs/notifier.js';
 import { loadConfig, openMetadata } from '../../src/main.js';
 import type { BlobRow, MetadataStore } from '../../src/metadata/store.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import type { StorageDriver } from '../../src/storage/driver.js';
 import { createDriver } from '../../src/storage/drivers.js';
-import { blobKey } from '../../src/storage/layout.js';
 import { openNotifier } from '../../src/workers.js';
+import { nodeStreamCopy, run, timed, writeRandomBlob } from '../support/copies.js';
 import { fmt, machineLine, positiveInt, sleep, stats, table, writeResult, type Suite } from '../support/figures.js';
 import { findExecutable, readCpuSeconds, readPeakRss } from '../support/processes.js';
 import { pgClient, postgresServer, postgresVersion, throwawayDatabase } from '../support/services.js';
 import { configYaml, requireFreshBuild, startServe } from '../support/wharf.js';
 
-const HELP = `usage: npm run bench -- replication [--size MiB] [--rounds N] [--postgres URL]
+const HELP = `usage: npm run bench -- replication [--size MiB] [--rounds N] [--postgres URL] [--profile DIR]
 
 Replicates one blob of --size MiB (default 1024, random bytes) from LocalStorage location us to
 eu (two folders on the same filesystem) with a real \`wharf serve --roles replication\` process
 (dist/: run \`npm run build\` first) on a throwaway PostgreSQL database (LISTEN/NOTIFY wakes the
 worker). Per round the bench enqueues the job as a push does (ReplicationStore.enqueueMissing, then
-notify) and times enqueue → the eu placement's created_at; the same round times \`cp\` of the same
-source file, \`cp\` then \`sync FILE\` (Wharf fsyncs what it writes), and hashing the file alone
-(\`openssl dgst -sha256\`, the code node hashes with; sha256sum without openssl). Rounds are
-interleaved and all kept; \`sync\` (untimed) runs before each measurement, page caches are not
-dropped. Prints medians, MB/s, ratios to cp, the worker's peak RSS
-and CPU per replication; writes bench/results/<timestamp>-replication.json.
+notify) and times enqueue → the eu placement's created_at. The same round times, on the same
+source file: the minimal node program that streams it through sha256 into a new file and fsyncs
+it (what a verified streamed copy needs, node start-up excluded); \`cp\`; \`cp\` then \`sync FILE\`
+(Wharf fsyncs what it writes); and hashing alone (\`openssl dgst -sha256\`, the code node hashes
+with; sha256sum without openssl). Rounds are interleaved and all kept; \`sync\` (untimed) runs
+before each measurement; page caches are not dropped. Prints medians, MB/s, ratios, the worker's
+peak RSS and CPU seconds per replication; writes bench/results/<timestamp>-replication.json.
 
   --size MiB      blob size (default 1024)
   --rounds N      measured rounds (default 5)
   --postgres URL  server for the throwaway database (default: WHARF_TEST_POSTGRES_URL, else
-                  postgresql://postgres@127.0.0.1:5432/postgres)`;
-
-const run = promisify(execFile);
-
-/** Writes `size` random bytes through the driver to the blob's key; returns the digest. */
-async function writeRandomBlob(driver: StorageDriver, size: number): Promise<{ digest: string; key: string }> {
-  const hash = createHash('sha256');
-  async function* chunks(): AsyncGenerator<Buffer> {
-    for (let left = size; left > 0; left -= 4 << 20) {
-      const chunk = Buffer.alloc(Math.min(left, 4 << 20));
-      await new Promise((resolve, reject) => randomFill(chunk, (err) => (err ? reject(err) : resolve(chunk))));
-      hash.update(chunk);
-      yield chunk;
-    }
-  }
-  const state = await driver.appendUpload(await driver.startUpload(randomUUID()), Readable.from(chunks()));
-  const digest = `sha256:${hash.digest('hex')}`;
-  const key = blobKey(parseDigest(digest));
-  await driver.commitUpload(state, key);
-  return { digest, key };
-}
-
-async function timed(command: string, args: readonly string[]): Promise<number> {
-  const started = performance.now();
-  await run(command, [...args], { maxBuffer: 1 << 20 });
-  return (performance.now() - started) / 1000;
-}
+                  postgresql://postgres@127.0.0.1:5432/postgres)
+  --profile DIR   run the worker under node --cpu-prof, writing its .cpuprofile into DIR at stop`;
 
 async function main(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { size: { type: 'string', default: '1024' }, rounds: { type: 'string', default: '5' }, postgres: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({ args, options: { size: { type: 'string', default: '1024' }, rounds: { type: 'string', default: '5' }, postgres: { type: 'string' }, profile: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) return void console.log(HELP);
   const bytes = positiveInt('size', values.size) * 2 ** 20;
   const rounds = positiveInt('rounds', values.rounds);
@@ -77,14 +48,17 @@ async function main(args: string[]): Promise<void> {
   const config = join(work, 'config.yaml');
   const paths = { us: join(work, 'us'), eu: join(work, 'eu') };
   await writeFile(config, configYaml({ db: database.url, locations: Object.entries(paths).map(([name, path]) => ({ name, path })), preference: ['us', 'eu'], defaults: ['us', 'eu'] }));
-  const worker = await startServe({ name: 'worker', config, cwd: work, roles: 'replication' });
+  const nodeArgs = values.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values.profile}`];
+  const worker = await startServe({ name: 'worker', config, cwd: work, roles: 'replication', nodeArgs });
   const startRss = readPeakRss(worker.pid);
   const cfg = loadConfig(config);
   const metadata: MetadataStore = await openMetadata(cfg);
   const notifier = await openNotifier(cfg, silentLogger());
   const hasher = findExecutable('openssl') ? 'openssl dgst -sha256' : 'sha256sum'; // openssl: the hash code node uses
-  const series = new Map<string, number[]>(['wharf replication', 'cp', 'cp + sync FILE', hasher].map((n) => [n, []]));
+  const NODE = 'node read→sha256→write+fsync';
+  const series = new Map<string, number[]>(['wharf replication', NODE, 'cp', 'cp + sync FILE', hasher].map((n) => [n, []]));
   const cpu: number[] = [];
+  const nodeCpu: number[] = [];
   const pgVersion = await postgresVersion(client);
   let kept = true;
   let stopped: Awaited<ReturnType<typeof worker.stop>> | undefined;
@@ -118,6 +92,11 @@ async function main(args: string[]): Promise<void> {
     };
     const measure: Record<string, () => Promise<number>> = {
       'wharf replication': replicate,
+      [NODE]: async () => {
+        const { seconds, cpuSeconds } = await nodeStreamCopy(source, copy);
+        nodeCpu.push(cpuSeconds);
+        return seconds;
+      },
       cp: () => timed('cp', ['--', source, copy]),
       'cp + sync FILE': () => timed('sh', ['-c', 'cp -- "$0" "$1" && sync -- "$1"', source, copy]),
       [hasher]: () => (hasher === 'sha256sum' ? timed('sha256sum', ['--', source]) : timed('openssl', ['dgst', '-sha256', source])),
@@ -147,17 +126,19 @@ async function main(args: string[]): Promise<void> {
   const summary = [...series].map(([name, seconds]) => ({ name, seconds, ...stats(seconds) }));
   const cpMedian = summary.find((s) => s.name === 'cp')?.median ?? NaN;
   const syncMedian = summary.find((s) => s.name === 'cp + sync FILE')?.median ?? NaN;
-  const rows = summary.map((s) => [s.name, fmt.s(s.median), fmt.s(s.min), fmt.s(s.max), fmt.mbps(bytes, s.median), fmt.x(s.median / cpMedian), fmt.x(s.median / syncMedian)]);
+  const nodeMedian = summary.find((s) => s.name === NODE)?.median ?? NaN;
+  const rows = summary.map((s) => [s.name, fmt.s(s.median), fmt.s(s.min), fmt.s(s.max), fmt.mbps(bytes, s.median), ...[cpMedian, syncMedian, nodeMedian].map((m) => fmt.x(s.median / m))]);
   const pgv = `${pgVersion} (LISTEN/NOTIFY wake-up)`;
   console.log(`\nreplication of one ${values.size} MiB blob, LocalStorage us → eu on one filesystem, vs cp; ${rounds} rounds interleaved`);
   console.log(`  wharf: a real \`wharf serve --roles replication\` process (dist/), ${pgv}; time = enqueue → eu placement created_at`);
   console.log(`  all rounds kept; \`sync\` before each measurement; page cache warm for every series\n  ${machineLine()}\n`);
-  console.log(table(['series', 'median', 'min', 'max', 'MB/s (median)', '/ cp', '/ cp+sync'], rows));
+  console.log(table(['series', 'median', 'min', 'max', 'MB/s (median)', '/ cp', '/ cp+sync', '/ node'], rows));
   const cpuMedian = stats(cpu).median;
-  console.log(`\nworker: RSS after start ${fmt.mib(startRss)}, peak RSS ${fmt.mib(stopped?.peakRssBytes)}, CPU per replication (median) ${cpuMedian.toFixed(2)} s`);
+  console.log(`\nworker: RSS after start ${fmt.mib(startRss)}, peak RSS ${fmt.mib(stopped?.peakRssBytes)}, CPU seconds per replication (median) ${cpuMedian.toFixed(2)}`);
+  console.log(`node read→sha256→write+fsync: CPU seconds per copy (median) ${stats(nodeCpu).median.toFixed(2)} (user+system, all threads, as for the worker)`);
   console.log('rounds (seconds, in run order):');
   for (const s of summary) console.log(`  ${s.name}: ${s.seconds.map((x) => x.toFixed(3)).join(' ')}`);
-  const path = await writeResult('replication', { mode: 'process', bytes, rounds, series: summary, worker: { startRssBytes: startRss, ...stopped, cpuSecondsPerReplication: cpu } });
+  const path = await writeResult('replication', { mode: 'process', bytes, rounds, series: summary, worker: { startRssBytes: startRss, ...stopped, cpuSecondsPerReplication: cpu }, nodeCopyCpuSeconds: nodeCpu });
   console.log(`\nwritten: ${path}`);
 }
 

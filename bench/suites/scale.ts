@@ -5,17 +5,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fmt, machineLine, positiveInt, stats, table, writeResult, type Suite } from '../support/figures.js';
-import { generate, shapeFor, type Shape } from '../support/scale-data.js';
-import { cloneDatabase, pgClient, postgresServer, postgresVersion, throwawayDatabase } from '../support/services.js';
+import type { TestDatabase } from '../../test/support/postgres.js';
+import { generatedDatabase, shapeFor, type Shape } from '../support/scale-data.js';
+import { cloneDatabase, pgClient, postgresServer, postgresVersion } from '../support/services.js';
 import { configYaml, requireFreshBuild, runWharf, type CliRun } from '../support/wharf.js';
 
-const HELP = `usage: npm run bench -- scale [--blobs N[,N...]] [--repeat R] [--postgres URL] [--keep]
+const HELP = `usage: npm run bench -- scale [--blobs N[,N...]] [--backlog J] [--repeat R] [--postgres URL] [--keep]
 
 For each blob count N (default 100000; --blobs 100000,1000000 shows the scaling): creates a
 throwaway PostgreSQL database, runs \`wharf migrate\`, generates N blobs with set-based SQL (every
 blob at us, every second one at eu; N/100 repositories in N/1000 namespaces, a link per blob and a
-second one for every 5th; eu as region of every 20th namespace; pending jobs for 1% of the blobs
-missing eu, dead ones for 0.1%; VACUUM ANALYZE). Then R times (sizes interleaved), on a fresh copy
+second one for every 5th; eu as region of every 20th namespace; J pending jobs of blobs missing
+eu, default 1% of N; dead jobs for 0.1%; VACUUM ANALYZE). Then R times (sizes interleaved), on a fresh copy
 of that database (CREATE DATABASE ... TEMPLATE), times these child processes of dist/ (\`npm run
 build\` first) in this order:
   wharf --help                                   (node + CLI start, for reference)
@@ -32,6 +33,7 @@ log(t2/t1)/log(N2/N1) of each median minus the --help median (1 = linear). Write
 bench/results/<timestamp>-scale.json.
 
   --blobs N[,N]   blob counts (default 100000)
+  --backlog J     pending replication jobs in the generated data (default: 1% of each count)
   --repeat R      runs per count, each on a fresh copy (default 3)
   --postgres URL  server for the throwaway databases (default: WHARF_TEST_POSTGRES_URL, else
                   postgresql://postgres@127.0.0.1:5432/postgres)
@@ -53,22 +55,12 @@ interface Size {
   readonly rows: Record<string, number>;
   readonly generateSeconds: number;
   readonly runs: Step[][];
-  readonly template: Awaited<ReturnType<typeof throwawayDatabase>>;
+  readonly template: TestDatabase;
 }
 
-async function prepare(server: string, blobs: number): Promise<Size> {
-  const template = await throwawayDatabase(server);
-  const work = await mkdtemp(join(tmpdir(), 'wharf-bench-scale-'));
-  const config = join(work, 'config.yaml');
-  await writeFile(config, configYaml({ db: template.url, locations: [{ name: 'us', path: join(work, 'us') }], preference: ['us'], defaults: ['us'] }));
-  const migrate = await runWharf(['migrate', '--config', config], work);
-  await rm(work, { recursive: true, force: true });
-  if (migrate.code !== 0) throw new Error(`wharf migrate failed: ${migrate.stderrTail}`);
-  const client = await pgClient(template.url);
-  const started = performance.now();
-  console.error(`${fmt.n(blobs)} blobs: generating ...`);
-  const rows = await generate(client, shapeFor(blobs)).finally(() => client.end());
-  return { shape: shapeFor(blobs), rows, generateSeconds: (performance.now() - started) / 1000, runs: [], template };
+async function prepare(server: string, shape: Shape): Promise<Size> {
+  console.error(`${fmt.n(shape.blobs)} blobs: generating ...`);
+  return { shape, ...(await generatedDatabase(server, shape)), runs: [] };
 }
 
 async function runSteps(server: string, size: Size, round: number): Promise<Step[]> {
@@ -92,7 +84,7 @@ async function runSteps(server: string, size: Size, round: number): Promise<Step
 }
 
 async function main(args: string[]): Promise<void> {
-  const options = { blobs: { type: 'string', default: '100000' }, repeat: { type: 'string', default: '3' }, postgres: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+  const options = { blobs: { type: 'string', default: '100000' }, backlog: { type: 'string' }, repeat: { type: 'string', default: '3' }, postgres: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
   const { values } = parseArgs({ args, options });
   if (values.help) return void console.log(HELP);
   const counts = (values.blobs ?? '').split(',').map((n) => positiveInt('blobs', n.replace(/_/g, '')));
@@ -102,7 +94,8 @@ async function main(args: string[]): Promise<void> {
   const version = await pgClient(server).then((c) => postgresVersion(c).finally(() => c.end()));
   const sizes: Size[] = [];
   try {
-    for (const n of counts) sizes.push(await prepare(server, n));
+    const backlog = values.backlog === undefined ? undefined : positiveInt('backlog', values.backlog);
+    for (const n of counts) sizes.push(await prepare(server, shapeFor(n, backlog)));
     for (let round = 1; round <= repeat; round++) {
       for (const size of round % 2 === 1 ? sizes : [...sizes].reverse()) size.runs.push(await runSteps(server, size, round));
     }
@@ -118,7 +111,7 @@ async function main(args: string[]): Promise<void> {
   const medians = sizes.map((size) => STEPS.map((_, i) => stats(size.runs.map((r) => r[i]?.seconds ?? NaN)).median));
   for (const [s, size] of sizes.entries()) {
     const rows = Object.entries(size.rows).map(([t, n]) => `${t} ${fmt.n(n)}`).join(', ');
-    console.log(`\n${fmt.n(size.shape.blobs)} blobs (${rows}); generated in ${fmt.s(size.generateSeconds)}`);
+    console.log(`\n${fmt.n(size.shape.blobs)} blobs, ${fmt.n(size.shape.backlog)} pending jobs (${rows}); generated in ${fmt.s(size.generateSeconds)}`);
     const lines = STEPS.map((step, i) => {
       const all = size.runs.map((r) => r[i]).filter((x): x is Step => x !== undefined);
       const t = stats(all.map((x) => x.seconds));

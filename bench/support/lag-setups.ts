@@ -34,7 +34,7 @@ async function stopAll(processes: readonly RegistryProcess[]): Promise<Record<st
   return out;
 }
 
-export async function postgresRedisSetup(work: string, postgres: string, redis: string): Promise<LagSetup> {
+export async function postgresRedisSetup(work: string, postgres: string, redis: string, args: readonly string[]): Promise<LagSetup> {
   const dir = join(work, 'postgres');
   await mkdir(dir, { recursive: true });
   const database = await throwawayDatabase(postgres);
@@ -46,7 +46,7 @@ export async function postgresRedisSetup(work: string, postgres: string, redis: 
   try {
     for (const preference of ['us eu', 'eu us']) {
       const env = { QUAY_DISTRIBUTED_STORAGE_PREFERENCE: preference };
-      started.push(await startServe({ name: preference.split(' ')[0] ?? preference, config, cwd: dir, roles: 'web,replication', env }));
+      started.push(await startServe({ name: preference.split(' ')[0] ?? preference, config, cwd: dir, roles: 'web,replication', env, args }));
     }
   } catch (err) {
     await stopAll(started);
@@ -72,13 +72,13 @@ export async function postgresRedisSetup(work: string, postgres: string, redis: 
   };
 }
 
-export async function sqliteSetup(work: string): Promise<LagSetup> {
+export async function sqliteSetup(work: string, args: readonly string[]): Promise<LagSetup> {
   const dir = join(work, 'sqlite');
   await mkdir(dir, { recursive: true });
   const file = join(dir, 'wharf.db');
   const config = join(dir, 'config.yaml');
   await writeFile(config, configYaml({ db: `sqlite:///${file}`, locations: locations(dir), preference: ['us', 'eu'], defaults: ['us', 'eu'] }));
-  const server = await startServe({ name: 'sqlite', config, cwd: dir, roles: 'web,replication' });
+  const server = await startServe({ name: 'sqlite', config, cwd: dir, roles: 'web,replication', args });
   const db = new Database(file, { readonly: true, fileMustExist: true });
   const query = db.prepare<[string], { digest: string; n: number; last: number }>(PLACEMENTS_SQL('select value from json_each(?)'));
   return {

@@ -5,19 +5,28 @@
 // (at least 100); every blob placed at us and every even-numbered one at eu (so half miss eu);
 // each blob linked into one repository, every 5th into a second one too (shared layers); every
 // 20th namespace has eu as a region (redundant with the defaults, but the queries must look);
-// 1% of the blobs missing eu have a pending replication job, 0.1% a dead one.
+// `backlog` blobs missing eu (default 1% of the blobs) have a pending replication job, 0.1% of
+// the blobs a dead one.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type pg from 'pg';
 import { REPLICATE_BLOB } from '../../src/jobs/notifier.js';
+import type { TestDatabase } from '../../test/support/postgres.js';
+import { pgClient, throwawayDatabase } from './services.js';
+import { configYaml, runWharf } from './wharf.js';
 
 export interface Shape {
   readonly blobs: number;
   readonly repositories: number;
   readonly namespaces: number;
+  /** Pending replication jobs (of blobs missing eu), at most half the blobs. */
+  readonly backlog: number;
 }
 
-export function shapeFor(blobs: number): Shape {
+export function shapeFor(blobs: number, backlog = Math.round(blobs / 100)): Shape {
   const repositories = Math.max(100, Math.round(blobs / 100));
-  return { blobs, repositories, namespaces: Math.max(10, Math.round(repositories / 10)) };
+  return { blobs, repositories, namespaces: Math.max(10, Math.round(repositories / 10)), backlog: Math.min(backlog, Math.floor(blobs / 2)) };
 }
 
 /** Fills the tables; returns the row count of each afterwards. */
@@ -50,14 +59,14 @@ export async function generate(client: pg.Client, shape: Shape): Promise<Record<
     [blobs, repos, now],
   );
   await q(`insert into namespace_region (namespace_id, location_id) select i, $2::bigint from generate_series(1, $1::int, 20) i`, [ns, eu]);
-  const job = (state: string, attempts: number, error: string | null, modulo: number, rest: number) =>
+  const job = (state: string, attempts: number, error: string | null, where: string) =>
     q(
       `insert into job (kind, key, payload, state, attempts, run_after, last_error, created_at, updated_at)
-       select $1, b.digest, '{"blobId":' || b.id || '}', $2, $3, $4, $5, $4, $4 from blob b where b.id % $6 = $7`,
-      [REPLICATE_BLOB, state, attempts, now, error, modulo, rest],
+       select $1, b.digest, '{"blobId":' || b.id || '}', $2, $3, $4, $5, $4, $4 from blob b where ${where}`,
+      [REPLICATE_BLOB, state, attempts, now, error],
     );
-  await job('pending', 0, null, 100, 1);
-  await job('dead', 10, 'synthetic: connection reset by peer', 1000, 3);
+  await job('pending', 0, null, `b.id % 2 = 1 and b.id <= ${2 * shape.backlog}`); // odd ids miss eu
+  await job('dead', 10, 'synthetic: connection reset by peer', 'b.id % 1000 = 3');
   for (const table of ['namespace', 'repository', 'blob']) {
     await q(`select setval(pg_get_serial_sequence('${table}', 'id'), (select max(id) from ${table}))`);
   }
@@ -68,4 +77,24 @@ export async function generate(client: pg.Client, shape: Shape): Promise<Record<
     counts[table] = Number(row?.n);
   }
   return counts;
+}
+
+/** A new database on `server`, migrated by `wharf migrate` and filled with `generate`. */
+export async function generatedDatabase(server: string, shape: Shape): Promise<{ template: TestDatabase; rows: Record<string, number>; generateSeconds: number }> {
+  const template = await throwawayDatabase(server);
+  try {
+    const work = await mkdtemp(join(tmpdir(), 'wharf-bench-scale-'));
+    const config = join(work, 'config.yaml');
+    await writeFile(config, configYaml({ db: template.url, locations: [{ name: 'us', path: join(work, 'us') }], preference: ['us'], defaults: ['us'] }));
+    const migrate = await runWharf(['migrate', '--config', config], work);
+    await rm(work, { recursive: true, force: true });
+    if (migrate.code !== 0) throw new Error(`wharf migrate failed: ${migrate.stderrTail}`);
+    const client = await pgClient(template.url);
+    const started = performance.now();
+    const rows = await generate(client, shape).finally(() => client.end());
+    return { template, rows, generateSeconds: (performance.now() - started) / 1000 };
+  } catch (err) {
+    await template.drop();
+    throw err;
+  }
 }

@@ -56,6 +56,10 @@ export interface ServeSpec {
   /** `--roles`; without `web` there is no HTTP API, and readiness is the "running" log line. */
   readonly roles: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** More `wharf serve` options, e.g. --replication-concurrency. */
+  readonly args?: readonly string[];
+  /** node options before the script, e.g. --cpu-prof. */
+  readonly nodeArgs?: readonly string[];
 }
 
 /** `wharf serve --config ... --roles ...`, resolved once it serves (or, without web, once it runs). */
@@ -63,7 +67,7 @@ export async function startServe(spec: ServeSpec): Promise<RegistryProcess> {
   const env: NodeJS.ProcessEnv = { ...process.env, WHARF_LOG_LEVEL: 'warn', ...spec.env };
   delete env.WHARF_CONFIG;
   const logFile = join(spec.cwd, `${spec.name}.log`);
-  const serve = [WHARF_CLI, 'serve', '--config', spec.config, '--roles', spec.roles];
+  const serve = [...(spec.nodeArgs ?? []), WHARF_CLI, 'serve', '--config', spec.config, '--roles', spec.roles, ...(spec.args ?? [])];
   if (spec.roles.split(',').includes('web')) {
     const port = await freePort();
     const args = [...serve, '--host', '127.0.0.1', '--port', String(port)];
