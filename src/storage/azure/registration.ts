@@ -1,5 +1,4 @@
 import type { DriverRegistration } from '../drivers.js';
-import { AzureStorage } from './azure-storage.js';
 import { azureStorageParams } from './params.js';
 
 /**
@@ -9,6 +8,8 @@ import { azureStorageParams } from './params.js';
 export const azureStorageDriver: DriverRegistration = {
   params: azureStorageParams,
   async create(params) {
+    // The Azure SDK loads only when a location uses it.
+    const { AzureStorage } = await import('./azure-storage.js');
     return new AzureStorage(azureStorageParams.parse(params));
   },
 };
