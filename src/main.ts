@@ -16,6 +16,7 @@ import { type Location, LocationSet } from './storage/locations/location-set.js'
 import type { WorkNotifier } from './jobs/notifier.js';
 import type { JobRunner } from './jobs/runner.js';
 import { openNotifier, replicationPolicy, replicationRunner } from './workers.js';
+import { UploadCleaner } from './jobs/uploads/upload-cleaner.js';
 
 /** The config a command runs with: --config, else WHARF_CONFIG, else ./config.yaml, else the embedded default. */
 export function resolveConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Config {
@@ -102,6 +103,11 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
       runner.start();
       runners.push(runner);
       closing.push(() => runner.stop());
+    }
+    if (roles.includes('web')) {
+      const cleaner = new UploadCleaner({ metadata, locations, logger });
+      cleaner.start();
+      closing.push(() => cleaner.stop());
     }
     return { server, metadata, locations, notifier, runners, close: closeAll };
   } catch (err) {
