@@ -1,13 +1,14 @@
 // `npm run bench -- [NAME] [options]`: runs one sub-benchmark (skopeo when NAME is left out).
 // Every sub-benchmark prints figures and ratios only, never a verdict, and writes a JSON file to
 // bench/results/.
+import { cloudSuite } from './suites/cloud.js';
 import { lagSuite } from './suites/lag.js';
 import { replicationSuite } from './suites/replication.js';
 import { scaleSuite } from './suites/scale.js';
 import { skopeoSuite } from './suites/skopeo.js';
 import type { Suite } from './support/figures.js';
 
-const SUITES: readonly Suite[] = [skopeoSuite, replicationSuite, lagSuite, scaleSuite];
+const SUITES: readonly Suite[] = [skopeoSuite, replicationSuite, lagSuite, scaleSuite, cloudSuite];
 
 const HELP = `usage: npm run bench -- [NAME] [options]
        npm run bench -- NAME --help
