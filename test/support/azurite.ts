@@ -3,7 +3,7 @@
  * on a free port with a temporary workspace, removed when stopped. Azurite accepts the
  * well-known development account below.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import { listeningPort, stopChild } from './child-process.js';
 
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
 /** Azurite's published development key (not a secret). */
@@ -47,7 +48,7 @@ export async function startAzurite(): Promise<Azurite> {
   process.once('SIGINT', killOnSignal);
   let port: number;
   try {
-    port = await listeningPort(child);
+    port = await listeningPort(child, 'azurite', /successfully listens on http:\/\/127\.0\.0\.1:(\d+)/, 30_000);
   } catch (err) {
     child.kill('SIGKILL');
     await rm(location, { recursive: true, force: true });
@@ -86,37 +87,6 @@ export async function startAzurite(): Promise<Azurite> {
       return stopped;
     },
   };
-}
-
-/** Waits for azurite's "successfully listens on http://127.0.0.1:<port>" line. */
-function listeningPort(child: ChildProcess): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`azurite did not start within 30 s:\n${output}`)), 30_000);
-    const onData = (data: Buffer) => {
-      output += data.toString();
-      const match = /successfully listens on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        child.stdout?.off('data', onData);
-        child.stdout?.resume(); // keep draining, so that azurite never blocks on a full pipe
-        resolve(Number(match[1]));
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (data: Buffer) => (output += data.toString()));
-    child.once('error', (err) => (clearTimeout(timer), reject(err)));
-    child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`azurite exited with ${code}:\n${output}`))));
-  });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** A TCP port on 127.0.0.1 that nothing listens on (bound, then released). */

@@ -10,11 +10,12 @@
  *   ignores `If-None-Match: *`.
  */
 import { GetObjectCommand, UploadPartCommand, type S3Client, type UploadPartCopyCommandInput } from '@aws-sdk/client-s3';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { listeningPort, stopChild } from './child-process.js';
 
 export const S3RVER_ACCESS_KEY = 'S3RVER';
 export const S3RVER_SECRET_KEY = 'S3RVER';
@@ -36,7 +37,7 @@ export async function startS3rver(buckets: readonly string[]): Promise<S3rver> {
   for (const bucket of buckets) args.push('--configure-bucket', bucket);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   try {
-    const port = await listeningPort(child);
+    const port = await listeningPort(child, 's3rver', /S3rver listening on [^:\s]+:(\d+)/, 20_000);
     return {
       endpoint: `http://127.0.0.1:${port}`,
       port,
@@ -51,41 +52,6 @@ export async function startS3rver(buckets: readonly string[]): Promise<S3rver> {
     await rm(directory, { recursive: true, force: true });
     throw err;
   }
-}
-
-/** Waits for s3rver's "S3rver listening on <address>:<port>" line. */
-function listeningPort(child: ChildProcess): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => fail(new Error('s3rver did not start within 20 s')), 20_000);
-    const fail = (err: Error) => {
-      clearTimeout(timer);
-      reject(new Error(`${err.message}\n${output}`));
-    };
-    const onData = (data: Buffer) => {
-      output += data.toString();
-      const match = /S3rver listening on [^:\s]+:(\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        child.stdout?.off('data', onData);
-        child.stdout?.resume(); // keep draining, so that s3rver never blocks on a full pipe
-        resolve(Number(match[1]));
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (data: Buffer) => (output += data.toString()));
-    child.once('error', fail);
-    child.once('exit', (code, signal) => fail(new Error(`s3rver exited (${code ?? signal}) before listening`)));
-  });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /**
