@@ -89,6 +89,21 @@ export function azureCopyTests(env: () => Azurite): void {
       assert.deepEqual(await bytesOf(d, key), bytes);
     });
 
+    it('when the service fails the copy (azurite: any source over 512 MiB), commit streams the bytes instead', async () => {
+      tap.rewrite = (req, res) => {
+        if (req.headers['x-ms-copy-source'] !== undefined && req.url.includes('/sha256/')) res.status = 500;
+      };
+      const d = tapped({ syncCopyMaxBytes: 0 });
+      const bytes = Buffer.from('copied by streaming, since the service failed the copy');
+      const key = keyOf(bytes);
+      const state = await d.appendUpload(await d.startUpload(randomUUID()), Readable.from([bytes]));
+      await d.commitUpload(state, key);
+      assert.ok(tap.requests.some((r) => r.headers['x-ms-copy-source'] !== undefined), 'the service copy was tried first');
+      assert.ok(tap.requests.some((r) => r.url.includes('/sha256/') && r.url.includes('comp=blocklist')), 'then blocks were committed at the key');
+      assert.deepEqual(await d.stat(key), { size: bytes.length });
+      assert.deepEqual(await bytesOf(d, key), bytes);
+    });
+
     it('a copy still pending at its deadline is aborted and removed; the session stays committable', async () => {
       const held = holdCopies(tap);
       const d = tapped({ syncCopyMaxBytes: 0, copyDeadlineMs: () => 800 });
