@@ -1,17 +1,10 @@
 import type { Readable } from 'node:stream';
 import { parseDigest } from '../domain/index.js';
 import { Errors, WharfError } from '../errors/index.js';
-import type { BlobRow } from '../metadata/store.js';
+import type { BlobRow, RepositoryRow } from '../metadata/store.js';
 import { type ByteRange, isStorageError, StorageError } from '../storage/driver.js';
 import { blobKey } from '../storage/layout.js';
 import { existingRepository, type RegistryContext } from './context.js';
-
-export interface OpenBlob {
-  readonly blob: BlobRow;
-  readonly stream: Readable;
-  /** The location that serves the bytes (nearest holder that answered). */
-  readonly location: string;
-}
 
 /** How long a redirect URL to storage stays valid (Quay uses 600 s too). */
 export const REDIRECT_TTL_SECONDS = 600;
@@ -35,18 +28,16 @@ export class BlobService {
 
   /** The blob as linked into the repository (HEAD answers from the database alone). */
   async stat(name: string, digestText: string): Promise<BlobRow> {
+    return (await this.#find(name, digestText)).blob;
+  }
+
+  async #find(name: string, digestText: string): Promise<{ repository: RepositoryRow; blob: BlobRow }> {
     const digest = parseDigest(digestText);
     const stores = this.#ctx.metadata.stores;
     const repository = await existingRepository(stores, name);
     const blob = await stores.blobs.findInRepository(repository.id, digest.value);
     if (!blob) throw new WharfError(Errors.BLOB_UNKNOWN, { digest: digest.value });
-    return blob;
-  }
-
-  async open(name: string, digestText: string, range?: ByteRange): Promise<OpenBlob> {
-    const source = await this.source(name, digestText, { range, redirect: false });
-    if (source.kind !== 'stream') throw new Error('unreachable: redirect not requested');
-    return source;
+    return { repository, blob };
   }
 
   /**
@@ -54,9 +45,9 @@ export class BlobService {
    * presign (S3, GCS, Azure) is checked to still have the object and the client is sent there;
    * otherwise (LocalStorage, FEATURE_PROXY_STORAGE) the bytes stream through the registry.
    * A holder that errors or lost the object is skipped, so any verified copy serves the pull.
+   * `blob` comes from {@link stat}, which the caller needs first anyway (for the Range).
    */
-  async source(name: string, digestText: string, options: { range?: ByteRange; redirect: boolean }): Promise<BlobSource> {
-    const blob = await this.stat(name, digestText);
+  async source(blob: BlobRow, options: { range?: ByteRange; redirect: boolean }): Promise<BlobSource> {
     const key = blobKey(parseDigest(blob.digest));
     const holders = this.#ctx.locations.nearestFirst(await this.#ctx.metadata.stores.placements.locationsOf(blob.id));
     let unavailable = false;
@@ -84,8 +75,7 @@ export class BlobService {
 
   /** Unlinks the blob from the repository; its bytes go when nothing references them (GC). */
   async delete(name: string, digestText: string): Promise<void> {
-    const blob = await this.stat(name, digestText);
-    const repository = await existingRepository(this.#ctx.metadata.stores, name);
+    const { repository, blob } = await this.#find(name, digestText);
     await this.#ctx.metadata.stores.blobs.unlink(repository.id, blob.id);
   }
 }

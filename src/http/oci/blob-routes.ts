@@ -18,7 +18,7 @@ export async function headBlob(deps: OciDeps, request: FastifyRequest, reply: Fa
 export async function getBlob(deps: OciDeps, request: FastifyRequest, reply: FastifyReply, name: string, digest: string): Promise<void> {
   const blob = await deps.blobs.stat(name, digest);
   const range = parseRangeHeader(request.headers.range, blob.size);
-  const source = await deps.blobs.source(name, digest, { range, redirect: deps.redirectBlobs });
+  const source = await deps.blobs.source(blob, { range, redirect: deps.redirectBlobs });
   reply
     .header('Docker-Content-Digest', blob.digest)
     // Lets tests and operators see which region's storage served the pull.
