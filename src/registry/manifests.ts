@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Digest, parseManifest, parseReference, type ParsedManifest, type Reference } from '../domain/index.js';
+import { type Digest, parseManifest, parseReference, parseRepositoryName, type ParsedManifest, type Reference } from '../domain/index.js';
 import { Errors, WharfError } from '../errors/index.js';
 import type { Id, ManifestRow, RepositoryRow, Stores } from '../metadata/store.js';
 import { announceReplication, enqueueReplication, existingRepository, pushRepository, type RegistryContext } from './context.js';
@@ -38,8 +38,10 @@ export class ManifestService {
     const reference = parseReference(referenceText);
     const digest = digestFor(payload, reference.kind === 'digest' ? reference.digest : undefined);
     const parsed = parseManifest(payload, contentType);
-    const repository = await pushRepository(this.#ctx.metadata.stores, name);
-    const { blobIds, childIds } = await this.#references(this.#ctx.metadata.stores, repository, parsed);
+    const stores = this.#ctx.metadata.stores;
+    // References are checked before the repository is created: a rejected push leaves no trace.
+    const { blobIds, childIds } = await this.#references(stores, await stores.repositories.find(parseRepositoryName(name).value), parsed);
+    const repository = await pushRepository(stores, name);
     await this.#ctx.metadata.transaction(async (tx) => {
       const row = await tx.manifests.put({
         repositoryId: repository.id,
@@ -73,9 +75,9 @@ export class ManifestService {
   }
 
   /** Ids of the blobs and children the manifest names; MANIFEST_BLOB_UNKNOWN for any missing. */
-  async #references(stores: Stores, repository: RepositoryRow, parsed: ParsedManifest): Promise<{ blobIds: Id[]; childIds: Id[] }> {
-    const blobs = await stores.blobs.findManyInRepository(repository.id, parsed.blobs);
-    const children = await stores.manifests.findMany(repository.id, parsed.children);
+  async #references(stores: Stores, repository: RepositoryRow | undefined, parsed: ParsedManifest): Promise<{ blobIds: Id[]; childIds: Id[] }> {
+    const blobs = repository ? await stores.blobs.findManyInRepository(repository.id, parsed.blobs) : new Map<string, { id: Id }>();
+    const children = repository ? await stores.manifests.findMany(repository.id, parsed.children) : new Map<string, { id: Id }>();
     const missing = [...parsed.blobs.filter((d) => !blobs.has(d)), ...parsed.children.filter((d) => !children.has(d))];
     if (missing.length > 0) {
       throw new WharfError(Errors.MANIFEST_BLOB_UNKNOWN, { missing: [...new Set(missing)] });

@@ -235,6 +235,9 @@ export function ociApiSuite(dialect: Dialect): void {
       const res2 = await http(base, 'PUT', '/v2/acme/web/manifests/orphan', { body: orphan, headers: { 'content-type': OCI_MANIFEST } });
       assert.equal(res2.code, 'MANIFEST_BLOB_UNKNOWN');
       assert.equal((await http(base, 'GET', '/v2/acme/web/manifests/orphan')).status, 404);
+      const fresh = await http(base, 'PUT', '/v2/acme/never-created/manifests/v1', { body: orphan, headers: { 'content-type': OCI_MANIFEST } });
+      assert.equal(fresh.code, 'MANIFEST_BLOB_UNKNOWN');
+      assert.equal((await http(base, 'GET', '/v2/acme/never-created/tags/list')).code, 'NAME_UNKNOWN', 'a rejected push creates no repository');
     });
 
     test('invalid manifests are rejected with MANIFEST_INVALID, DIGEST_INVALID or 413', async () => {
