@@ -8,10 +8,34 @@ export interface Config {
   readonly serverHostname: string | undefined;
   readonly preferredUrlScheme: 'http' | 'https';
   readonly authenticationType: 'Open' | 'Database';
+  /** Accounts and tokens; only read when authenticationType is Database. */
+  readonly access: AccessConfig;
   /** The shared Redis (USER_EVENTS_REDIS, else BUILDLOGS_REDIS); undefined = everything in-process. */
   readonly redis: RedisConfig | undefined;
   /** Unknown keys and other non-fatal findings, logged at start and by `config validate`. */
   readonly warnings: readonly string[];
+}
+
+export interface AccessConfig {
+  /** FEATURE_ANONYMOUS_ACCESS (Quay's default true): anonymous pulls of public repositories. */
+  readonly anonymousAccess: boolean;
+  /** SUPER_USERS: user names that are superusers, on top of those marked in the database. */
+  readonly superUsers: readonly string[];
+  /**
+   * The PEM file of this instance's token-signing key: INSTANCE_SERVICE_KEY_LOCATION, else
+   * `quay.pem` beside the config file (the data folder for the embedded default). Generated and
+   * written there on first start when missing.
+   */
+  readonly serviceKeyPath: string;
+  /** WHARF_INITIAL_SUPERUSER: a superuser created at start when no user of that name exists. */
+  readonly initialSuperuser: InitialSuperuser | undefined;
+}
+
+export interface InitialSuperuser {
+  readonly username: string;
+  readonly email: string | undefined;
+  /** Read from `password_file` (relative to the config file) or the `password_env` variable at load time. */
+  readonly password: string;
 }
 
 export type DatabaseConfig =

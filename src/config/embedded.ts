@@ -20,6 +20,7 @@ export function embeddedConfig(dataDir = 'data'): Config {
     serverHostname: undefined,
     preferredUrlScheme: 'http',
     authenticationType: 'Open',
+    access: { anonymousAccess: true, superUsers: [], serviceKeyPath: join(dataDir, 'quay.pem'), initialSuperuser: undefined },
     redis: undefined,
     warnings: [],
   };

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { type Config, ConfigError, type ConfigProblem, type RedisConfig, type StorageLocationConfig } from './config.js';
+import { type Config, ConfigError, type ConfigProblem, type InitialSuperuser, type RedisConfig, type StorageLocationConfig } from './config.js';
 import { parseDatabaseUri } from './database-uri.js';
 import { KNOWN_KEYS, rawConfigSchema, type RawConfig } from './raw-schema.js';
 
@@ -60,6 +61,7 @@ export function buildConfig(source: string, doc: unknown, options: LoadOptions =
       message: `missing storage preference for geo-replication: set it, or ${PREFERENCE_ENV}, when FEATURE_STORAGE_REPLICATION is true`,
     });
   }
+  const initialSuperuser = readInitialSuperuser(raw, source, options.env ?? {}, problems);
   if (problems.length > 0) throw new ConfigError(source, problems);
 
   return {
@@ -79,9 +81,33 @@ export function buildConfig(source: string, doc: unknown, options: LoadOptions =
     preferredUrlScheme: raw.PREFERRED_URL_SCHEME ?? 'http',
     // Quay's default, and Wharf's whenever a config file is used.
     authenticationType: raw.AUTHENTICATION_TYPE ?? 'Database',
+    access: {
+      anonymousAccess: raw.FEATURE_ANONYMOUS_ACCESS ?? true,
+      superUsers: raw.SUPER_USERS ?? [],
+      serviceKeyPath: resolve(dirname(source), raw.INSTANCE_SERVICE_KEY_LOCATION ?? 'quay.pem'),
+      initialSuperuser,
+    },
     redis: redisConfig(raw),
     warnings: Object.keys(doc).filter((k) => !KNOWN_KEYS.has(k)).map((k) => `${k}: not used by Wharf; ignored`),
   };
+}
+
+function readInitialSuperuser(raw: RawConfig, source: string, env: NodeJS.ProcessEnv, problems: ConfigProblem[]): InitialSuperuser | undefined {
+  const entry = raw.WHARF_INITIAL_SUPERUSER;
+  if (!entry) return undefined;
+  let password: string | undefined;
+  if (entry.password_env !== undefined) {
+    password = env[entry.password_env];
+    if (!password) problems.push({ path: 'WHARF_INITIAL_SUPERUSER.password_env', message: `the variable ${entry.password_env} is not set` });
+  } else if (entry.password_file !== undefined) {
+    try {
+      password = readFileSync(resolve(dirname(source), entry.password_file), 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      problems.push({ path: 'WHARF_INITIAL_SUPERUSER.password_file', message: (err as Error).message });
+    }
+  }
+  if (password === undefined || password === '') return undefined;
+  return { username: entry.username, email: entry.email, password };
 }
 
 function redisConfig(raw: RawConfig): RedisConfig | undefined {

@@ -37,6 +37,20 @@ export const rawConfigSchema = z.looseObject({
     .optional(),
   PREFERRED_URL_SCHEME: z.enum(['http', 'https']).optional(),
   AUTHENTICATION_TYPE: z.enum(['Database', 'Open']).optional(),
+  FEATURE_ANONYMOUS_ACCESS: z.boolean().optional(),
+  SUPER_USERS: z.array(z.string().min(1)).optional(),
+  /** Quay's path of the instance's service key (PEM); Wharf signs registry tokens with it. */
+  INSTANCE_SERVICE_KEY_LOCATION: z.string().min(1).optional(),
+  /** Wharf's own: a superuser to create at start; the password comes from a file or a variable, never the config. */
+  WHARF_INITIAL_SUPERUSER: z
+    .strictObject({
+      username: z.string().min(1),
+      email: z.string().min(3).optional(),
+      password_file: z.string().min(1).optional(),
+      password_env: z.string().min(1).optional(),
+    })
+    .refine((v) => (v.password_file === undefined) !== (v.password_env === undefined), 'set exactly one of password_file and password_env')
+    .optional(),
   USER_EVENTS_REDIS: redisEntry.optional(),
   BUILDLOGS_REDIS: redisEntry.optional(),
   /** Wharf's own: prefix of every Redis key and channel, so registries can share one Redis. */

@@ -26,9 +26,16 @@ export function sendError(err: unknown, request: FastifyRequest, reply: FastifyR
   if (!known) request.log.error({ err }, 'unhandled error');
   else if (error.entry.status >= 500) request.log.warn({ err }, error.entry.message);
   for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
-  const body = { errors: [{ code: error.entry.code, message: error.entry.message, detail: error.detail ?? null }] };
+  const body = request.url.startsWith('/api/') ? quayEnvelope(error) : { errors: [{ code: error.entry.code, message: error.entry.message, detail: error.detail ?? null }] };
   reply.code(error.entry.status).type('application/json');
   // HEAD responses carry the status and headers only.
   if (request.method === 'HEAD') reply.send();
   else reply.send(body);
+}
+
+/** Quay's /api/v1 error body: `error_type` is the catalogue code in lower case. */
+function quayEnvelope(error: WharfError): Record<string, unknown> {
+  const type = error.entry.code.toLowerCase();
+  const detail = typeof error.detail === 'string' ? error.detail : error.detail === undefined ? error.entry.message : JSON.stringify(error.detail);
+  return { status: error.entry.status, error_type: type, title: type, error_message: detail, detail };
 }

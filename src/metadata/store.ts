@@ -7,6 +7,19 @@
  * epoch milliseconds; digests are canonical `algorithm:hex` strings already validated by domain/.
  */
 import type { RepositoryName } from '../domain/index.js';
+import type {
+  AccountStore,
+  ApiTokenStore,
+  AuditStore,
+  PermissionStore,
+  RepositoryAdminStore,
+  RobotStore,
+  ServiceKeyStore,
+  TagHistoryStore,
+  TeamStore,
+} from './store-access.js';
+
+export * from './store-access.js';
 
 export type Id = number;
 export type Dialect = 'sqlite' | 'postgres';
@@ -33,6 +46,16 @@ export interface Stores {
   readonly jobs: JobStore;
   readonly regions: RegionStore;
   readonly replication: ReplicationStore;
+  // Access control (store-access.ts).
+  readonly accounts: AccountStore;
+  readonly robots: RobotStore;
+  readonly teams: TeamStore;
+  readonly permissions: PermissionStore;
+  readonly repositoryAdmin: RepositoryAdminStore;
+  readonly tagHistory: TagHistoryStore;
+  readonly apiTokens: ApiTokenStore;
+  readonly audit: AuditStore;
+  readonly serviceKeys: ServiceKeyStore;
 }
 
 export interface Page {
