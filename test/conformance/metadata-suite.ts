@@ -7,6 +7,7 @@ import { digestOf, parseRepositoryName } from '../../src/domain/index.js';
 import { migrations } from '../../src/metadata/migrations/index.js';
 import type { Database } from '../../src/metadata/sql/schema.js';
 import type { Id, ManifestRow, MetadataStore, NewManifest, Stores } from '../../src/metadata/store.js';
+import { accessSuite } from './metadata-access-suite.js';
 import { replicationSuite } from './metadata-replication-suite.js';
 
 export interface MetadataUnderTest {
@@ -562,6 +563,7 @@ export function metadataSuite(name: string, open: () => Promise<MetadataUnderTes
     });
 
     replicationSuite(() => ctx);
+    accessSuite(() => ctx);
 
     describe('transactions and errors', () => {
       it('commits everything the callback did and returns its value', async () => {

@@ -5,17 +5,26 @@ import type { Dialect, MetadataStore, Stores } from '../store.js';
 import type { PostgresOptions } from '../dialects/postgres.js';
 import type { SqliteOptions } from '../dialects/sqlite.js';
 import { migrationProvider } from '../migrations/index.js';
+import { sqlAccountStore } from './accounts.js';
+import { sqlApiTokenStore } from './api-tokens.js';
+import { sqlAuditStore } from './audit.js';
 import { sqlBlobStore } from './blobs.js';
 import { sqlJobStore } from './jobs.js';
 import { sqlLocationStore } from './locations.js';
 import { sqlManifestStore } from './manifests.js';
+import { sqlPermissionStore } from './permissions.js';
 import { sqlPlacementStore } from './placements.js';
 import { sqlRegionStore } from './regions.js';
 import { sqlReplicationStore } from './replication.js';
 import { sqlRepositoryStore } from './repositories.js';
+import { sqlRepositoryAdminStore } from './repository-admin.js';
+import { sqlRobotStore } from './robots.js';
 import type { Database } from './schema.js';
+import { sqlServiceKeyStore } from './service-keys.js';
 import type { Db } from './support.js';
+import { sqlTagHistoryStore } from './tag-history.js';
 import { sqlTagStore } from './tags.js';
+import { sqlTeamStore } from './teams.js';
 import { sqlUploadStore } from './uploads.js';
 
 export type MetadataUri =
@@ -35,6 +44,15 @@ export function sqlStores(db: Db, dialect: Dialect): Stores {
     jobs: sqlJobStore(db, dialect),
     regions: sqlRegionStore(db),
     replication: sqlReplicationStore(db, dialect),
+    accounts: sqlAccountStore(db),
+    robots: sqlRobotStore(db),
+    teams: sqlTeamStore(db),
+    permissions: sqlPermissionStore(db),
+    repositoryAdmin: sqlRepositoryAdminStore(db, dialect),
+    tagHistory: sqlTagHistoryStore(db),
+    apiTokens: sqlApiTokenStore(db),
+    audit: sqlAuditStore(db),
+    serviceKeys: sqlServiceKeyStore(db),
   });
 }
 

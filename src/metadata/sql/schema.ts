@@ -18,12 +18,21 @@ export interface Database {
   tag: TagTable;
   repo_blob: RepoBlobTable;
   job: JobTable;
+  app_user: AppUserTable;
+  robot: RobotTable;
+  team: TeamTable;
+  team_member: TeamMemberTable;
+  repository_permission: RepositoryPermissionTable;
+  api_token: ApiTokenTable;
+  audit_log: AuditLogTable;
+  service_key: ServiceKeyTable;
 }
 
 export interface NamespaceTable {
   id: Generated<number>;
   name: string;
   kind: 'user' | 'organization';
+  email: string | null;
   created_at: number;
 }
 
@@ -32,8 +41,9 @@ export interface RepositoryTable {
   namespace_id: number;
   /** The full client-visible name. */
   name: string;
-  visibility: Generated<string>;
+  visibility: Generated<'public' | 'private'>;
   state: Generated<string>;
+  description: Generated<string>;
   created_at: number;
 }
 
@@ -123,4 +133,75 @@ export interface JobTable {
   last_error: string | null;
   created_at: number;
   updated_at: number;
+}
+
+/** Login data of a `user` namespace (same id). Flags are 0/1 integers on both dialects. */
+export interface AppUserTable {
+  namespace_id: number;
+  password_hash: string | null;
+  superuser: Generated<number>;
+  enabled: Generated<number>;
+}
+
+export interface RobotTable {
+  id: Generated<number>;
+  namespace_id: number;
+  short_name: string;
+  description: Generated<string>;
+  token_hash: string;
+  created_at: number;
+  last_accessed_at: number | null;
+}
+
+export interface TeamTable {
+  id: Generated<number>;
+  organization_id: number;
+  name: string;
+  role: 'member' | 'creator' | 'admin';
+  description: Generated<string>;
+}
+
+export interface TeamMemberTable {
+  team_id: number;
+  member_kind: 'user' | 'robot';
+  /** A user's namespace id, or a robot id. */
+  member_id: number;
+}
+
+export interface RepositoryPermissionTable {
+  repository_id: number;
+  subject_kind: 'user' | 'robot' | 'team';
+  subject_id: number;
+  role: 'read' | 'write' | 'admin';
+}
+
+export interface ApiTokenTable {
+  id: Generated<number>;
+  uuid: string;
+  user_id: number;
+  title: string;
+  token_hash: string;
+  created_at: number;
+  last_accessed_at: number | null;
+  expires_at: number | null;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  kind: string;
+  performer_kind: 'user' | 'robot' | 'anonymous';
+  performer_name: string | null;
+  namespace_name: string | null;
+  repository_name: string | null;
+  ip: string | null;
+  /** JSON text. */
+  metadata: string;
+  created_at: number;
+}
+
+export interface ServiceKeyTable {
+  kid: string;
+  /** JSON text (the public JWK). */
+  jwk: string;
+  created_at: number;
 }
