@@ -4,6 +4,7 @@ import { configCommand } from './config-command.js';
 import { migrateCommand } from './migrate-command.js';
 import { addReplicationCommands } from './replication-commands.js';
 import { serveCommand } from './serve-command.js';
+import { userCommand } from './user-command.js';
 
 const program = new Command()
   .name('wharf')
@@ -11,7 +12,8 @@ const program = new Command()
   .showHelpAfterError()
   .addCommand(serveCommand())
   .addCommand(migrateCommand())
-  .addCommand(configCommand());
+  .addCommand(configCommand())
+  .addCommand(userCommand());
 addReplicationCommands(program);
 
 await program.parseAsync(process.argv);

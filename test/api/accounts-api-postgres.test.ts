@@ -1,0 +1,3 @@
+import { accountsApiSuite } from './accounts-suite.js';
+
+accountsApiSuite('postgres');
