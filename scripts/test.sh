@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs Wharf's tests with node's built-in runner. `npm test` runs everything; `npm run
 # test:unit` only the fast unit tests beside the code. Suites that need PostgreSQL or a client
-# tool run when it is present (WHARF_TEST_POSTGRES_URL, skopeo, podman, umoci); with
+# tool run when it is present (WHARF_TEST_POSTGRES_URL, skopeo, podman, umoci, docker); with
 # WHARF_TEST_REQUIRE_ALL=1 (CI) a missing one fails instead of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."

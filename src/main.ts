@@ -1,12 +1,27 @@
 /**
- * The composition root: config -> storage drivers -> metadata -> registry use cases -> HTTP.
- * The only module that picks implementations; everything else depends on contracts.
+ * The composition root: config -> storage drivers -> metadata -> access control -> registry
+ * use cases -> HTTP. The only module that picks implementations; everything else depends on
+ * contracts.
  */
 import { existsSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import { Authenticator } from './auth/authenticator.js';
+import { RegistryTokens } from './auth/registry-tokens.js';
+import { loadSigningKey } from './auth/signing-key.js';
+import { StoreAuthorizer } from './auth/store-authorizer.js';
+import { type LoginThrottle, memoryLoginThrottle, redisLoginThrottle } from './cache/login-throttle.js';
 import { type Config, embeddedConfig, loadConfigFile } from './config/index.js';
-import { buildServer } from './http/server.js';
+import { accountRoutes } from './http/api/account-routes.js';
+import { discoveryRoutes } from './http/api/openapi.js';
+import { repositoryRoutes } from './http/api/repository-routes.js';
+import { apiAuthenticate } from './http/auth/api-authenticate.js';
+import { Challenges } from './http/auth/challenge.js';
+import { CheckedAccess, openAccess, type RegistryAccess } from './http/auth/registry-access.js';
+import type { TokenEndpointDeps } from './http/auth/token-endpoint.js';
+import { buildServer, type ServerDeps } from './http/server.js';
 import { UrlBuilder } from './http/oci/urls.js';
+import { ensureSuperuser } from './management/bootstrap.js';
+import type { ManagementContext } from './management/context.js';
 import { openMetadataStore } from './metadata/sql/metadata-store.js';
 import type { MetadataStore } from './metadata/store.js';
 import type { Logger } from './observability/logger.js';
@@ -54,9 +69,50 @@ export interface AppOptions {
   readonly replicationConcurrency?: number;
 }
 
+/** Who may do what, on /v2 and /api/v1, for the config's AUTHENTICATION_TYPE. */
+interface AccessWiring {
+  readonly registry: RegistryAccess;
+  readonly tokens: TokenEndpointDeps | undefined;
+  readonly api: NonNullable<ServerDeps['api']>;
+  readonly throttle: LoginThrottle;
+}
+
+/**
+ * Access control. The /api/v1 routes authenticate in both modes (anonymous unless credentials
+ * are sent): they are about accounts, which exist either way. /v2 is open in Open mode; in
+ * Database mode it checks every request and serves the token endpoint.
+ */
+async function wireAccess(config: Config, metadata: MetadataStore, locations: LocationSet, defaultLocationIds: readonly number[], urls: UrlBuilder, logger: Logger): Promise<AccessWiring> {
+  const { access } = config;
+  const throttle = config.redis ? redisLoginThrottle(config.redis, { logger }) : memoryLoginThrottle();
+  try {
+    const authenticator = new Authenticator({ metadata, throttle, superUsers: access.superUsers, logger });
+    const authorizer = new StoreAuthorizer({ metadata, anonymousAccess: access.anonymousAccess });
+    const management: ManagementContext = { metadata, authorizer, logger, locations, defaultLocationIds, superUsers: access.superUsers };
+    const routes = [...accountRoutes(management), ...repositoryRoutes(management)];
+    const api = { routes: [...routes, ...discoveryRoutes(routes)], authenticate: apiAuthenticate(authenticator) };
+    if (access.initialSuperuser) await ensureSuperuser(metadata, access.initialSuperuser, logger);
+    if (config.authenticationType === 'Open') return { registry: openAccess(), tokens: undefined, api, throttle };
+    const tokens = new RegistryTokens({ key: await loadSigningKey(access.serviceKeyPath, logger), keys: metadata.stores.serviceKeys });
+    await tokens.publish();
+    const challenges = new Challenges(urls, config.serverHostname);
+    const anonymousAccess = access.anonymousAccess;
+    return {
+      registry: new CheckedAccess({ authenticator, authorizer, tokens, challenges, anonymousAccess }),
+      tokens: { authenticator, authorizer, tokens, challenges, anonymousAccess },
+      api,
+      throttle,
+    };
+  } catch (err) {
+    await throttle.close();
+    throw err;
+  }
+}
+
 /**
  * Builds a ready-to-listen registry from a validated config: migrates the database, syncs the
- * storage locations, and starts the background workers of the requested roles.
+ * storage locations, wires access control, and starts the background workers of the requested
+ * roles.
  */
 export async function buildApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
   const roles = options.roles ?? ROLES;
@@ -81,7 +137,11 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
     const notifier = await openNotifier(config, logger);
     closing.push(() => notifier.close());
     const policy = replicationPolicy(config, locations);
-    const ctx: RegistryContext = { metadata, locations, logger, replication: policy, notifier };
+    const urls = new UrlBuilder(config.serverHostname, config.preferredUrlScheme);
+    const access = await wireAccess(config, metadata, locations, policy.defaultLocationIds, urls, logger);
+    closing.push(() => access.throttle.close());
+    const accessControl = config.authenticationType === 'Database';
+    const ctx: RegistryContext = { metadata, locations, logger, replication: policy, notifier, accessControl };
     const server = buildServer({
       logger,
       oci: {
@@ -89,9 +149,12 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
         blobs: new BlobService(ctx),
         manifests: new ManifestService(ctx),
         listings: new ListingService(ctx),
-        urls: new UrlBuilder(config.serverHostname, config.preferredUrlScheme),
+        urls,
+        access: access.registry,
         redirectBlobs: !config.storage.proxyStorage,
       },
+      tokens: access.tokens,
+      api: access.api,
     });
     closing.push(() => server.close());
     const runners: JobRunner[] = [];

@@ -20,12 +20,9 @@ export function serveCommand(): Command {
         if (unknown.length > 0) throw new Error(`unknown role(s) ${unknown.join(', ')}; known: ${ROLES.join(', ')}`);
         const config = resolveConfig(opts.config);
         for (const warning of config.warnings) logger.warn({ config: config.source }, warning);
-        if (config.authenticationType === 'Database') {
-          throw new Error(
-            `${config.source}: AUTHENTICATION_TYPE is Database (the default for config files), and account-based access control is not available in this version yet; set AUTHENTICATION_TYPE: Open to run without access control`,
-          );
+        if (config.authenticationType === 'Open') {
+          logger.warn({ config: config.source }, 'AUTHENTICATION_TYPE is Open: every request is allowed (local-development mode)');
         }
-        logger.warn({ config: config.source }, 'AUTHENTICATION_TYPE is Open: every request is allowed (local-development mode)');
         const replicationConcurrency = Number(opts.replicationConcurrency);
         if (!Number.isInteger(replicationConcurrency) || replicationConcurrency < 1) throw new Error('--replication-concurrency must be a positive integer');
         const app = await buildApp(config, logger, { migrate: opts.migrate, roles: roles as Role[], replicationConcurrency });
@@ -36,7 +33,14 @@ export function serveCommand(): Command {
         };
         process.once('SIGINT', () => void stop('SIGINT'));
         process.once('SIGTERM', () => void stop('SIGTERM'));
-        const facts = { config: config.source, roles, database: config.database.dialect, preference: config.storage.preference, replication: config.storage.replication };
+        const facts = {
+          config: config.source,
+          roles,
+          authentication: config.authenticationType,
+          database: config.database.dialect,
+          preference: config.storage.preference,
+          replication: config.storage.replication,
+        };
         if (roles.includes('web')) {
           const address = await app.server.listen({ host: opts.host, port: Number(opts.port) });
           logger.info({ address, ...facts }, 'wharf is serving');

@@ -1,19 +1,27 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { Errors, WharfError } from '../errors/index.js';
 import type { Logger } from '../observability/logger.js';
+import type { AnyApiRoute } from './api/route.js';
+import { apiHandler, type ApiAuthenticate } from './api/router.js';
+import { TOKEN_PATH } from './auth/challenge.js';
+import { tokenHandler, type TokenEndpointDeps } from './auth/token-endpoint.js';
 import { sendError } from './error-handler.js';
 import type { OciDeps } from './oci/deps.js';
 import { ociHandler } from './oci/router.js';
 
 export interface ServerDeps {
   readonly oci: OciDeps;
+  /** The Docker token endpoint; only with access control (AUTHENTICATION_TYPE Database). */
+  readonly tokens?: TokenEndpointDeps;
+  /** The management API under `/api/v1`. */
+  readonly api?: { readonly routes: readonly AnyApiRoute[]; readonly authenticate: ApiAuthenticate };
   readonly logger: Logger;
 }
 
 /**
- * The HTTP server: the OCI API under `/v2/` and the health endpoint. Bodies are never parsed
- * by the framework: upload routes stream them to storage and the manifest route reads them
- * with its own 4 MiB bound.
+ * The HTTP server: the OCI API under `/v2/`, its token endpoint, the management API under
+ * `/api/v1/` and the health endpoint. Bodies are never parsed by the framework: upload routes
+ * stream them to storage, and the manifest, token and API routes read them with their own bounds.
  */
 export function buildServer(deps: ServerDeps): FastifyInstance {
   const app = Fastify({
@@ -42,6 +50,11 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   const oci = ociHandler(deps.oci);
   app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/v2/*', handler: oci });
   app.route({ method: ['GET', 'HEAD'], url: '/v2', handler: oci });
+  // A static route wins over the `/v2/*` wildcard; `auth` alone is no OCI resource path.
+  if (deps.tokens) app.route({ method: ['GET', 'POST'], url: TOKEN_PATH, handler: tokenHandler(deps.tokens) });
+  if (deps.api) {
+    app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'], url: '/api/v1/*', handler: apiHandler(deps.api.routes, deps.api.authenticate) });
+  }
   app.get('/health/instance', async () => ({ data: { services: { registry: true } }, status_code: 200 }));
   return app;
 }

@@ -1,10 +1,12 @@
 import type { Readable } from 'node:stream';
+import type { Actor } from '../auth/principal.js';
 import { parseDigest } from '../domain/index.js';
 import { Errors, WharfError } from '../errors/index.js';
+import { auditEntry } from '../management/audit-entry.js';
 import type { BlobRow, RepositoryRow } from '../metadata/store.js';
 import { type ByteRange, isStorageError, StorageError } from '../storage/driver.js';
 import { blobKey } from '../storage/layout.js';
-import { existingRepository, type RegistryContext } from './context.js';
+import { auditPlace, existingRepository, type RegistryContext, UNNAMED_ACTOR } from './context.js';
 
 /** How long a redirect URL to storage stays valid (Quay uses 600 s too). */
 export const REDIRECT_TTL_SECONDS = 600;
@@ -73,9 +75,13 @@ export class BlobService {
     throw new WharfError(Errors.BLOB_UNKNOWN, { digest: blob.digest, reason: 'no location holds the bytes' });
   }
 
-  /** Unlinks the blob from the repository; its bytes go when nothing references them (GC). */
-  async delete(name: string, digestText: string): Promise<void> {
+  /** Unlinks the blob from the repository (audited as delete_blob); its bytes go when nothing references them (GC). */
+  async delete(name: string, digestText: string, actor: Actor = UNNAMED_ACTOR): Promise<void> {
     const { repository, blob } = await this.#find(name, digestText);
-    await this.#ctx.metadata.stores.blobs.unlink(repository.id, blob.id);
+    await this.#ctx.metadata.transaction(async (tx) => {
+      // When a concurrent delete got there first, it records the deletion, not us.
+      if (!(await tx.blobs.unlink(repository.id, blob.id))) return;
+      await tx.audit.record(auditEntry(actor, 'delete_blob', auditPlace(name), { digest: blob.digest }));
+    });
   }
 }

@@ -1,7 +1,7 @@
 import { parseDigest } from '../domain/index.js';
 import { MediaTypes } from '../domain/media-types.js';
 import { Errors, WharfError } from '../errors/index.js';
-import type { ManifestRow } from '../metadata/store.js';
+import type { ManifestRow, Viewer } from '../metadata/store.js';
 import { existingRepository, type RegistryContext } from './context.js';
 
 /** Most names one page returns, whatever `n` asks for (a Link header leads on). */
@@ -32,8 +32,11 @@ export class ListingService {
     return paginate(page, (p) => stores.tags.list(repository.id, p));
   }
 
-  async catalog(page: PageRequest): Promise<PageResult> {
-    return paginate(page, (p) => this.#ctx.metadata.stores.repositories.list(p));
+  /** Repository names; with a viewer other than `everything`, only those it may see. */
+  async catalog(page: PageRequest, viewer?: Viewer): Promise<PageResult> {
+    const stores = this.#ctx.metadata.stores;
+    if (!viewer || viewer.kind === 'everything') return paginate(page, (p) => stores.repositories.list(p));
+    return paginate(page, async (p) => (await stores.repositoryAdmin.list({ viewer, last: p.last, n: p.n })).map((r) => r.name));
   }
 
   /**

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
+import type { Actor } from '../auth/principal.js';
 import { type Digest, parseManifest, parseReference, parseRepositoryName, type ParsedManifest, type Reference } from '../domain/index.js';
 import { Errors, WharfError } from '../errors/index.js';
+import { auditEntry } from '../management/audit-entry.js';
 import type { Id, ManifestRow, RepositoryRow, Stores } from '../metadata/store.js';
-import { announceReplication, enqueueReplication, existingRepository, pushRepository, type RegistryContext } from './context.js';
+import { announceReplication, auditPlace, enqueueReplication, existingRepository, pushRepository, type RegistryContext, UNNAMED_ACTOR } from './context.js';
 
 export interface PushedManifest {
   readonly digest: string;
@@ -14,6 +16,8 @@ export interface PushedManifest {
  * Manifests live in the database (exact bytes), so they are global the moment they are
  * written. A push is accepted only when every blob and child manifest it names is in the
  * repository; a `subject` may point at a manifest that does not exist yet (spec 1.1).
+ * Pushes and deletes are audited (push_repo, delete_tag, delete_manifest) in the transaction
+ * that makes the change.
  */
 export class ManifestService {
   readonly #ctx: RegistryContext;
@@ -34,14 +38,14 @@ export class ManifestService {
     return manifest;
   }
 
-  async put(name: string, referenceText: string, payload: Buffer, contentType: string | undefined): Promise<PushedManifest> {
+  async put(name: string, referenceText: string, payload: Buffer, contentType: string | undefined, actor: Actor = UNNAMED_ACTOR): Promise<PushedManifest> {
     const reference = parseReference(referenceText);
     const digest = digestFor(payload, reference.kind === 'digest' ? reference.digest : undefined);
     const parsed = parseManifest(payload, contentType);
     const stores = this.#ctx.metadata.stores;
     // References are checked before the repository is created: a rejected push leaves no trace.
     const { blobIds, childIds } = await this.#references(stores, await stores.repositories.find(parseRepositoryName(name).value), parsed);
-    const repository = await pushRepository(stores, name);
+    const repository = await pushRepository(this.#ctx, name, actor);
     await this.#ctx.metadata.transaction(async (tx) => {
       const row = await tx.manifests.put({
         repositoryId: repository.id,
@@ -54,6 +58,8 @@ export class ManifestService {
         childIds,
       });
       if (reference.kind === 'tag') await tx.tags.put(repository.id, reference.tag, row.id);
+      const pushed = reference.kind === 'tag' ? { tag: reference.tag } : { digest };
+      await tx.audit.record(auditEntry(actor, 'push_repo', auditPlace(name), { ...pushed, manifest_digest: row.digest }));
       // Again for every referenced blob: a blob pushed before its repository's namespace got a
       // region, or mounted from elsewhere, may miss a location now required (Quay's trigger).
       await enqueueReplication(this.#ctx, tx, blobIds);
@@ -63,15 +69,20 @@ export class ManifestService {
   }
 
   /** By digest: the manifest and every tag on it. By tag: only the tag (spec "Deleting tags"). */
-  async delete(name: string, referenceText: string): Promise<void> {
+  async delete(name: string, referenceText: string, actor: Actor = UNNAMED_ACTOR): Promise<void> {
     const reference = readableReference(referenceText);
-    const stores = this.#ctx.metadata.stores;
-    const repository = await existingRepository(stores, name);
-    const deleted =
-      reference.kind === 'tag'
-        ? await stores.tags.delete(repository.id, reference.tag)
-        : await stores.manifests.delete(repository.id, reference.digest.value);
-    if (!deleted) throw new WharfError(Errors.MANIFEST_UNKNOWN, { reference: referenceText });
+    const repository = await existingRepository(this.#ctx.metadata.stores, name);
+    const unknown = () => new WharfError(Errors.MANIFEST_UNKNOWN, { reference: referenceText });
+    await this.#ctx.metadata.transaction(async (tx) => {
+      if (reference.kind === 'tag') {
+        const target = await tx.tags.resolve(repository.id, reference.tag);
+        if (!target || !(await tx.tags.delete(repository.id, reference.tag))) throw unknown();
+        await tx.audit.record(auditEntry(actor, 'delete_tag', auditPlace(name), { tag: reference.tag, manifest_digest: target.digest }));
+      } else {
+        if (!(await tx.manifests.delete(repository.id, reference.digest.value))) throw unknown();
+        await tx.audit.record(auditEntry(actor, 'delete_manifest', auditPlace(name), { manifest_digest: reference.digest.value }));
+      }
+    });
   }
 
   /** Ids of the blobs and children the manifest names; MANIFEST_BLOB_UNKNOWN for any missing. */

@@ -1,12 +1,13 @@
 import { randomUUID, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import type { Actor } from '../auth/principal.js';
 import { type Digest, newHash, parseDigest, parseRepositoryName } from '../domain/index.js';
 import { Errors, WharfError } from '../errors/index.js';
 import type { BlobRow, UploadRow } from '../metadata/store.js';
 import { blobKey, isUploadId } from '../storage/layout.js';
 import { isStorageError, type UploadState } from '../storage/driver.js';
 import type { Location } from '../storage/locations/location-set.js';
-import { announceReplication, enqueueReplication, existingRepository, pushRepository, type RegistryContext } from './context.js';
+import { announceReplication, enqueueReplication, existingRepository, pushRepository, type RegistryContext, UNNAMED_ACTOR } from './context.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { feed, MeasureStream } from './measure-stream.js';
 import { UploadHashes } from './upload-hashes.js';
@@ -41,8 +42,9 @@ export class UploadService {
     this.#ctx = ctx;
   }
 
-  async start(name: string): Promise<UploadStatus> {
-    const repository = await pushRepository(this.#ctx.metadata.stores, name);
+  /** Opens a session; the first push into a repository creates it (as `actor`). */
+  async start(name: string, actor: Actor = UNNAMED_ACTOR): Promise<UploadStatus> {
+    const repository = await pushRepository(this.#ctx, name, actor);
     const id = randomUUID();
     const { location, state } = await this.#open(id);
     await this.#ctx.metadata.stores.uploads.create({ id, repositoryId: repository.id, locationId: location.id, driverState: state.driverState ?? null });
@@ -68,8 +70,11 @@ export class UploadService {
     throw new WharfError(Errors.UNAVAILABLE, { reason: 'no storage location accepts uploads', cause: String(lastError) });
   }
 
-  /** Links a blob another repository has into `name`; undefined when it cannot (start a session instead). */
-  async mount(name: string, digestText: string, from: string | undefined): Promise<BlobRow | undefined> {
+  /**
+   * Links a blob another repository has into `name`; undefined when it cannot (start a session
+   * instead). Whether the caller may read `from` is the HTTP layer's check, made before this.
+   */
+  async mount(name: string, digestText: string, from: string | undefined, actor: Actor = UNNAMED_ACTOR): Promise<BlobRow | undefined> {
     const digest = parseDigest(digestText);
     parseRepositoryName(name);
     if (from === undefined || from === '') return undefined;
@@ -77,7 +82,7 @@ export class UploadService {
     const source = await stores.repositories.find(parseRepositoryName(from).value);
     const blob = source && (await stores.blobs.findInRepository(source.id, digest.value));
     if (!blob || (await stores.placements.locationsOf(blob.id)).length === 0) return undefined;
-    const target = await pushRepository(stores, name);
+    const target = await pushRepository(this.#ctx, name, actor);
     await this.#ctx.metadata.transaction(async (tx) => {
       await tx.blobs.link(target.id, blob.id);
       await enqueueReplication(this.#ctx, tx, [blob.id]); // the new namespace may add a region
@@ -128,9 +133,9 @@ export class UploadService {
   }
 
   /** `POST ?digest=`: a whole blob in one request. */
-  async monolithic(name: string, digestText: string, chunk: Chunk): Promise<BlobRow> {
+  async monolithic(name: string, digestText: string, chunk: Chunk, actor: Actor = UNNAMED_ACTOR): Promise<BlobRow> {
     parseDigest(digestText);
-    const { uploadId } = await this.start(name);
+    const { uploadId } = await this.start(name, actor);
     try {
       return await this.complete(name, uploadId, digestText, chunk);
     } catch (err) {

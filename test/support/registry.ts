@@ -1,6 +1,7 @@
 /**
  * Starts a real Wharf (the same buildApp the CLI uses) on a free loopback port, on SQLite or
- * on a throwaway PostgreSQL database, with LocalStorage in a temporary folder.
+ * on a throwaway PostgreSQL database, with LocalStorage in a temporary folder. Open access by
+ * default (the embedded default); `access` starts it with AUTHENTICATION_TYPE Database.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,14 @@ export interface TestRegistryOptions {
   readonly dialect: Dialect;
   /** Reuse this data folder / database (to test a restart). */
   readonly reuse?: { dataDir: string; config: Config };
+  /** AUTHENTICATION_TYPE: Open (default, as the embedded default) or Database (access control). */
+  readonly authentication?: 'Open' | 'Database';
+  /** FEATURE_ANONYMOUS_ACCESS (default true, Quay's default). */
+  readonly anonymousAccess?: boolean;
+  /** SUPER_USERS. */
+  readonly superUsers?: readonly string[];
+  /** SERVER_HOSTNAME (the token service and realm host). */
+  readonly serverHostname?: string;
 }
 
 /** Undefined when the dialect's service is not configured (the caller skips). */
@@ -49,7 +58,15 @@ export async function startTestRegistry(options: TestRegistryOptions): Promise<T
       dropDatabase = () => db.drop();
     }
     // The embedded default (SQLite + one LocalStorage location under dataDir), on the chosen database.
-    config = { ...embeddedConfig(dataDir), source: 'test', database };
+    const embedded = embeddedConfig(dataDir);
+    config = {
+      ...embedded,
+      source: 'test',
+      database,
+      authenticationType: options.authentication ?? 'Open',
+      serverHostname: options.serverHostname,
+      access: { ...embedded.access, anonymousAccess: options.anonymousAccess ?? true, superUsers: options.superUsers ?? [] },
+    };
   }
   const app = await buildApp(config, silentLogger());
   const url = await app.server.listen({ host: '127.0.0.1', port: 0 });

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseRangeHeader } from '../ranges.js';
+import { admissionOf } from '../auth/registry-access.js';
 import type { OciDeps } from './deps.js';
 
 /** `HEAD`/`GET`/`DELETE /v2/<name>/blobs/<digest>`. */
@@ -33,7 +34,7 @@ export async function getBlob(deps: OciDeps, request: FastifyRequest, reply: Fas
   return reply.send(source.stream);
 }
 
-export async function deleteBlob(deps: OciDeps, _request: FastifyRequest, reply: FastifyReply, name: string, digest: string): Promise<void> {
-  await deps.blobs.delete(name, digest);
+export async function deleteBlob(deps: OciDeps, request: FastifyRequest, reply: FastifyReply, name: string, digest: string): Promise<void> {
+  await deps.blobs.delete(name, digest, admissionOf(request).actor);
   reply.code(202).header('Content-Length', 0).send();
 }

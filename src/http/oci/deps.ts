@@ -1,3 +1,4 @@
+import type { RegistryAccess } from '../auth/registry-access.js';
 import type { BlobService, ListingService, ManifestService, UploadService } from '../../registry/index.js';
 import type { UrlBuilder } from './urls.js';
 
@@ -8,6 +9,8 @@ export interface OciDeps {
   readonly manifests: ManifestService;
   readonly listings: ListingService;
   readonly urls: UrlBuilder;
+  /** Who may do what (AUTHENTICATION_TYPE Open or Database); checked before every handler. */
+  readonly access: RegistryAccess;
   /** Send pulls to storage with a 307 where the driver can presign (not with FEATURE_PROXY_STORAGE). */
   readonly redirectBlobs: boolean;
 }

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MediaTypes } from '../../domain/index.js';
+import { admissionOf } from '../auth/registry-access.js';
 import type { OciDeps } from './deps.js';
 import { pageSize, queryParam } from './request-parts.js';
 
@@ -11,10 +12,10 @@ export async function listTags(deps: OciDeps, request: FastifyRequest, reply: Fa
   reply.code(200).send({ name, tags: page.names });
 }
 
-/** `GET /v2/_catalog?n=&last=`. */
+/** `GET /v2/_catalog?n=&last=`: the repositories the caller may see. */
 export async function listCatalog(deps: OciDeps, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const n = pageSize(request);
-  const page = await deps.listings.catalog({ n, last: queryParam(request, 'last') });
+  const page = await deps.listings.catalog({ n, last: queryParam(request, 'last') }, admissionOf(request).viewer);
   if (page.next !== undefined) reply.header('Link', deps.urls.nextPage(request, '/v2/_catalog', n, page.next));
   reply.code(200).send({ repositories: page.names });
 }

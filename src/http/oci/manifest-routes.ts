@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { bareMediaType, MAX_MANIFEST_BYTES } from '../../domain/index.js';
+import { admissionOf } from '../auth/registry-access.js';
 import type { OciDeps } from './deps.js';
 import { readBounded } from './request-parts.js';
 
@@ -18,13 +19,13 @@ export async function getManifest(deps: OciDeps, request: FastifyRequest, reply:
 
 export async function putManifest(deps: OciDeps, request: FastifyRequest, reply: FastifyReply, name: string, reference: string): Promise<void> {
   const payload = await readBounded(request, MAX_MANIFEST_BYTES);
-  const pushed = await deps.manifests.put(name, reference, payload, bareMediaType(request.headers['content-type']));
+  const pushed = await deps.manifests.put(name, reference, payload, bareMediaType(request.headers['content-type']), admissionOf(request).actor);
   reply.code(201).header('Location', deps.urls.manifest(request, name, pushed.digest)).header('Docker-Content-Digest', pushed.digest).header('Content-Length', 0);
   if (pushed.subject) reply.header('OCI-Subject', pushed.subject);
   reply.send();
 }
 
-export async function deleteManifest(deps: OciDeps, _request: FastifyRequest, reply: FastifyReply, name: string, reference: string): Promise<void> {
-  await deps.manifests.delete(name, reference);
+export async function deleteManifest(deps: OciDeps, request: FastifyRequest, reply: FastifyReply, name: string, reference: string): Promise<void> {
+  await deps.manifests.delete(name, reference, admissionOf(request).actor);
   reply.code(202).header('Content-Length', 0).send();
 }

@@ -1,5 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Errors, WharfError } from '../../errors/index.js';
+import { rememberAdmission } from '../auth/registry-access.js';
+import { requiredAccess } from '../auth/required-access.js';
 import { deleteBlob, getBlob, headBlob } from './blob-routes.js';
 import type { OciDeps } from './deps.js';
 import { listCatalog, listReferrers, listTags } from './listing-routes.js';
@@ -11,7 +13,9 @@ type Handler = (deps: OciDeps, request: FastifyRequest, reply: FastifyReply) => 
 
 /**
  * Dispatches every `/v2/...` request: the path decides the resource (paths.ts), the method
- * the action. A known resource with an unsupported method is `405 UNSUPPORTED`.
+ * the action. A known resource with an unsupported method is `405 UNSUPPORTED`. The caller is
+ * admitted (auth/registry-access.ts) before any handler runs; handlers read who it is with
+ * admissionOf().
  */
 export function ociHandler(deps: OciDeps): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
   return async (request, reply) => {
@@ -66,6 +70,9 @@ export function ociHandler(deps: OciDeps): (request: FastifyRequest, reply: Fast
         throw new WharfError(Errors.NOT_FOUND, { path: rawPathOf(request.url).slice(0, 300) });
     }
     if (!handler) throw new WharfError(Errors.UNSUPPORTED, { method: request.method });
+    const need = requiredAccess(route, method);
+    if (!need) throw new Error(`no access rule for ${request.method} on ${route.kind}`);
+    rememberAdmission(request, await deps.access.admit(request, need));
     await handler(deps, request, reply);
   };
 }

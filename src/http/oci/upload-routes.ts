@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { rangeHeader } from '../../registry/index.js';
+import { admissionOf } from '../auth/registry-access.js';
 import type { OciDeps } from './deps.js';
 import { chunkOf, queryParam } from './request-parts.js';
 
@@ -19,19 +20,25 @@ function session(deps: OciDeps, request: FastifyRequest, reply: FastifyReply, st
     .send();
 }
 
-/** `POST /v2/<name>/blobs/uploads/`: a session, a monolithic upload (`?digest=`) or a mount. */
+/**
+ * `POST /v2/<name>/blobs/uploads/`: a session, a monolithic upload (`?digest=`) or a mount. A
+ * mount happens only when the caller may pull `from`; otherwise it is ignored and a session
+ * starts (the spec lets a registry decline a mount), so a mount never reveals a blob.
+ */
 export async function postUpload(deps: OciDeps, request: FastifyRequest, reply: FastifyReply, name: string): Promise<void> {
+  const admission = admissionOf(request);
   const mount = queryParam(request, 'mount');
-  if (mount !== undefined) {
-    const blob = await deps.uploads.mount(name, mount, queryParam(request, 'from'));
+  const from = queryParam(request, 'from');
+  if (mount !== undefined && (from === undefined || from === '' || (await admission.mayPull(from)))) {
+    const blob = await deps.uploads.mount(name, mount, from, admission.actor);
     if (blob) return created(deps, request, reply, name, blob.digest);
   }
   const digest = queryParam(request, 'digest');
   if (digest !== undefined) {
-    const blob = await deps.uploads.monolithic(name, digest, chunkOf(request));
+    const blob = await deps.uploads.monolithic(name, digest, chunkOf(request), admission.actor);
     return created(deps, request, reply, name, blob.digest);
   }
-  const started = await deps.uploads.start(name);
+  const started = await deps.uploads.start(name, admission.actor);
   session(deps, request, reply, 202, name, started.uploadId, started.offset);
 }
 

@@ -25,6 +25,17 @@ export class UrlBuilder {
     return `${proto === 'https' ? 'https' : 'http'}://${host}`;
   }
 
+  /**
+   * Always absolute, for what clients cannot resolve against their request (the token realm in
+   * a challenge): {@link origin}, else the request's own Host header.
+   */
+  absoluteOrigin(request: FastifyRequest): string {
+    const origin = this.origin(request);
+    if (origin) return origin;
+    const host = request.headers.host;
+    return `${request.protocol}://${host && HOST.test(host) ? host : 'localhost'}`;
+  }
+
   blob(request: FastifyRequest, name: string, digest: string): string {
     return `${this.origin(request)}/v2/${name}/blobs/${digest}`;
   }

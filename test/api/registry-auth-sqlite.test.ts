@@ -1,0 +1,3 @@
+import { registryAuthSuite } from './registry-auth-suite.js';
+
+registryAuthSuite('sqlite');
