@@ -155,6 +155,7 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
       },
       tokens: access.tokens,
       api: access.api,
+      trustedProxies: config.trustedProxies,
     });
     closing.push(() => server.close());
     const runners: JobRunner[] = [];

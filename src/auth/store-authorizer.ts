@@ -2,7 +2,9 @@
  * The access rules of authorizer.ts over the metadata stores. Decisions, where the contract is
  * silent:
  * - a superuser gets every requested action, even on a repository that does not exist yet (a
- *   pull then answers NAME_UNKNOWN rather than DENIED; a push creates it, namespace included);
+ *   pull then answers NAME_UNKNOWN rather than DENIED; a push creates it when its namespace
+ *   exists; the registry never creates a namespace in Database mode, so a push into a missing
+ *   one is DENIED even for a superuser);
  * - for everyone else a missing repository grants nothing unless push is requested and the
  *   namespace exists and the principal may create repositories in it: then the requested actions
  *   are granted, since the creator becomes its admin;

@@ -29,10 +29,4 @@ export function statusText(status: ReplicationStatus): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function statusJson(status: ReplicationStatus): object {
-  const missing = status.locations.reduce((n, l) => n + l.missing, 0);
-  const locations = status.locations.map((l) => ({ ...l, oldestPendingAgeMs: l.oldestPendingAgeMs ?? null }));
-  return { ...status, locations, missing, converged: missing === 0 };
-}
-
 export const blobText = (b: BlobRef): string => `${b.uuid} (${b.digest})`;

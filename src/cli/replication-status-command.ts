@@ -4,7 +4,8 @@ import type { ReplicationStatus } from '../metadata/store.js';
 import { withOperator } from './operator-context.js';
 import { configOption, fail } from './options.js';
 import { seconds } from './parse.js';
-import { blobText, statusJson, statusText } from './replication-format.js';
+import { replicationStatusView } from '../management/storage-views.js';
+import { blobText, statusText } from './replication-format.js';
 
 interface Options {
   config?: string;
@@ -35,7 +36,7 @@ export function replicationCommand(): Command {
         await withOperator(opts.config, {}, async (ctx) => {
           const read = () => ctx.metadata.stores.replication.status(ctx.defaults);
           const print = (status: ReplicationStatus, extra: object = {}) =>
-            process.stdout.write(opts.json ? `${JSON.stringify({ ...statusJson(status), ...extra })}\n` : statusText(status));
+            process.stdout.write(opts.json ? `${JSON.stringify({ ...replicationStatusView(status), ...extra })}\n` : statusText(status));
           if (!opts.wait) return print(await read());
           if (!ctx.config.storage.replication) process.stderr.write('note: FEATURE_STORAGE_REPLICATION is false: no worker replicates, waiting may not end\n');
           const { outcome, status } = await waitForReplication(read, {

@@ -8,6 +8,8 @@ export interface Config {
   readonly serverHostname: string | undefined;
   readonly preferredUrlScheme: 'http' | 'https';
   readonly authenticationType: 'Open' | 'Database';
+  /** WHARF_TRUSTED_PROXIES: reverse proxies whose X-Forwarded-For is believed (default: loopback). */
+  readonly trustedProxies: readonly string[];
   /** Accounts and tokens; only read when authenticationType is Database. */
   readonly access: AccessConfig;
   /** The shared Redis (USER_EVENTS_REDIS, else BUILDLOGS_REDIS); undefined = everything in-process. */
@@ -15,6 +17,9 @@ export interface Config {
   /** Unknown keys and other non-fatal findings, logged at start and by `config validate`. */
   readonly warnings: readonly string[];
 }
+
+/** An nginx on the same machine (the documented single entry point) is trusted by default. */
+export const DEFAULT_TRUSTED_PROXIES: readonly string[] = ['127.0.0.1/8', '::1/128'];
 
 export interface AccessConfig {
   /** FEATURE_ANONYMOUS_ACCESS (Quay's default true): anonymous pulls of public repositories. */

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Config } from './config.js';
+import { type Config, DEFAULT_TRUSTED_PROXIES } from './config.js';
 
 /**
  * The local-development default: SQLite and one LocalStorage location under `dataDir`, open
@@ -19,6 +19,7 @@ export function embeddedConfig(dataDir = 'data'): Config {
     },
     serverHostname: undefined,
     preferredUrlScheme: 'http',
+    trustedProxies: DEFAULT_TRUSTED_PROXIES,
     authenticationType: 'Open',
     access: { anonymousAccess: true, superUsers: [], serviceKeyPath: join(dataDir, 'quay.pem'), initialSuperuser: undefined },
     redis: undefined,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { type Config, ConfigError, type ConfigProblem, type InitialSuperuser, type RedisConfig, type StorageLocationConfig } from './config.js';
+import { type Config, ConfigError, DEFAULT_TRUSTED_PROXIES, type ConfigProblem, type InitialSuperuser, type RedisConfig, type StorageLocationConfig } from './config.js';
 import { parseDatabaseUri } from './database-uri.js';
 import { KNOWN_KEYS, rawConfigSchema, type RawConfig } from './raw-schema.js';
 
@@ -81,6 +81,7 @@ export function buildConfig(source: string, doc: unknown, options: LoadOptions =
     preferredUrlScheme: raw.PREFERRED_URL_SCHEME ?? 'http',
     // Quay's default, and Wharf's whenever a config file is used.
     authenticationType: raw.AUTHENTICATION_TYPE ?? 'Database',
+    trustedProxies: raw.WHARF_TRUSTED_PROXIES ?? DEFAULT_TRUSTED_PROXIES,
     access: {
       anonymousAccess: raw.FEATURE_ANONYMOUS_ACCESS ?? true,
       superUsers: raw.SUPER_USERS ?? [],

@@ -53,6 +53,8 @@ export const rawConfigSchema = z.looseObject({
     .optional(),
   USER_EVENTS_REDIS: redisEntry.optional(),
   BUILDLOGS_REDIS: redisEntry.optional(),
+  /** Wharf's own: reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client. */
+  WHARF_TRUSTED_PROXIES: z.array(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'must be an IP address or CIDR range')).optional(),
   /** Wharf's own: prefix of every Redis key and channel, so registries can share one Redis. */
   WHARF_REDIS_PREFIX: z.string().min(1).optional(),
 });

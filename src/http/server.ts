@@ -16,6 +16,11 @@ export interface ServerDeps {
   /** The management API under `/api/v1`. */
   readonly api?: { readonly routes: readonly AnyApiRoute[]; readonly authenticate: ApiAuthenticate };
   readonly logger: Logger;
+  /**
+   * Addresses (or CIDR ranges) of reverse proxies whose X-Forwarded-For names the client, so the
+   * login throttle and the audit log see the client's address rather than the proxy's.
+   */
+  readonly trustedProxies?: readonly string[];
 }
 
 /**
@@ -34,6 +39,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     bodyLimit: Number.MAX_SAFE_INTEGER,
     return503OnClosing: true,
     requestTimeout: 0,
+    trustProxy: deps.trustedProxies && deps.trustedProxies.length > 0 ? [...deps.trustedProxies] : false,
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));

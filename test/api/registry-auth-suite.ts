@@ -429,6 +429,13 @@ export function registryAuthSuite(dialect: Dialect): void {
       }
     });
 
+    test('behind a trusted proxy (loopback by default) failures count per X-Forwarded-For client, not per proxy', async () => {
+      const from = (ip: string, authorization: string) => http(base, 'GET', '/v2/', { headers: { authorization, 'x-forwarded-for': ip } });
+      for (let i = 1; i <= 5; i++) assert.equal((await from('203.0.113.7', basic('alice', `wrong-${i}`))).status, 401, `attempt ${i}`);
+      assert.equal((await from('203.0.113.7', as.alice())).status, 429, 'the failing client is slowed down');
+      assert.equal((await from('203.0.113.8', as.alice())).status, 200, 'another client behind the same proxy is not');
+    });
+
     // Last: it locks 127.0.0.1 out for a moment.
     test('the 6th failed login in a row from one address is 429 TOOMANYREQUESTS with Retry-After', async () => {
       assert.equal((await http(base, 'GET', '/v2/', { headers: { authorization: as.alice() } })).status, 200, 'a success starts the count afresh');

@@ -1,6 +1,6 @@
 /** Superuser storage views: configured locations and replication status, over HTTP on a real server. */
 import assert from 'node:assert/strict';
-import { statusJson } from '../../src/cli/replication-format.js';
+import { replicationStatusView } from '../../src/management/storage-views.js';
 import { onEachDialect } from './repositories-fixture.js';
 
 onEachDialect('superuser storage views', (test) => {
@@ -26,7 +26,7 @@ onEachDialect('superuser storage views', (test) => {
     const res = await w.call('root', 'GET', '/api/v1/superuser/replication');
     assert.equal(res.status, 200, res.body.toString());
     const defaults = w.registry.config.storage.defaultLocations.map((name) => w.registry.app.locations.byName(name)?.id as number);
-    const expected = statusJson(await w.registry.app.metadata.stores.replication.status(defaults));
+    const expected = replicationStatusView(await w.registry.app.metadata.stores.replication.status(defaults));
     assert.deepEqual(res.json(), JSON.parse(JSON.stringify(expected)));
     const body = res.json<{ locations: { name: string; present: number; missing: number }[]; converged: boolean }>();
     assert.deepEqual(body.locations.map((l) => [l.name, l.present >= 2, l.missing]), [['local', true, 0]]);

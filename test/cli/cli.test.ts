@@ -71,23 +71,6 @@ describe('wharf CLI', () => {
     assert.equal(second.stdout.trim(), 'database is up to date');
   });
 
-  it('serve on a config file enforces Database authentication: /v2/ challenges, the signing key is written beside the config', async () => {
-    const cwd = await mkdtemp(join(tmpdir(), 'wharf-serve-db-'));
-    const config = join(cwd, 'config.yaml');
-    await writeFile(config, `DB_URI: sqlite:///x.db\nDISTRIBUTED_STORAGE_CONFIG:\n  local: [LocalStorage, {storage_path: ${join(cwd, 's')}}]\n`);
-    const server = await startServe(['--config', config], { cwd });
-    try {
-      const res = await fetch(`${server.origin}/v2/`);
-      assert.equal(res.status, 401);
-      assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer realm="http:\/\/127\.0\.0\.1:\d+\/v2\/auth",service="127\.0\.0\.1:\d+"/);
-      assert.equal(((await res.json()) as { errors: { code: string }[] }).errors[0]?.code, 'UNAUTHORIZED');
-      assert.ok(existsSync(join(cwd, 'quay.pem')), 'the token signing key is generated beside the config file');
-    } finally {
-      await server.stop();
-      await rm(cwd, { recursive: true, force: true });
-    }
-  });
-
   it('serve with no config runs the embedded default: SQLite and LocalStorage under ./data', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'wharf-serve-'));
     const server = await startServe([], { cwd });

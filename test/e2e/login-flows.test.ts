@@ -25,6 +25,7 @@ import { http } from '../support/http.js';
 import { buildOciImage, type LayoutImage, type OciImage, readLayout } from '../support/oci-image.js';
 import { POSTGRES_SKIP_MESSAGE } from '../support/postgres.js';
 import { type Dialect, startTestRegistry, type TestRegistry } from '../support/registry.js';
+import { privatePodman, type PrivatePodman } from '../support/podman.js';
 import { requireTools, run, RunError, toolPath } from '../support/tools.js';
 import { startServe } from '../support/wharf-process.js';
 
@@ -40,27 +41,6 @@ async function failureOf(what: string, fn: () => Promise<unknown>): Promise<stri
   );
   assert.ok(outcome instanceof RunError, `${what} succeeded`);
   return `${outcome.stderr}\n${outcome.stdout}`;
-}
-
-/** podman with a store and auth file of its own under `dir` (as test/e2e/podman.test.ts runs it). */
-async function privatePodman(dir: string) {
-  await mkdir(join(dir, 'tmp'), { recursive: true });
-  await writeFile(join(dir, 'storage.conf'), `[storage]\ndriver = "vfs"\nrunroot = "${dir}/runroot"\ngraphroot = "${dir}/root"\n`);
-  await writeFile(join(dir, 'registries.conf'), 'unqualified-search-registries = []\n');
-  await writeFile(join(dir, 'containers.conf'), '[engine]\nevents_logger = "file"\ncgroup_manager = "cgroupfs"\n');
-  // podman wants the file REGISTRY_AUTH_FILE names to exist.
-  await writeFile(join(dir, 'auth.json'), '{}\n');
-  const global = ['--root', join(dir, 'root'), '--runroot', join(dir, 'runroot'), '--tmpdir', join(dir, 'tmp'), '--storage-driver', 'vfs', '--events-backend', 'file', '--cgroup-manager', 'cgroupfs'];
-  const env = {
-    CONTAINERS_CONF: join(dir, 'containers.conf'),
-    CONTAINERS_STORAGE_CONF: join(dir, 'storage.conf'),
-    CONTAINERS_REGISTRIES_CONF: join(dir, 'registries.conf'),
-    REGISTRY_AUTH_FILE: join(dir, 'auth.json'),
-    XDG_RUNTIME_DIR: join(dir, 'runroot'),
-  };
-  const podman = (...args: string[]) => run('podman', [...global, ...args], { env, timeout: 120_000 });
-  podman.in = (cwd: string, ...args: string[]) => run('podman', [...global, ...args], { env, cwd, timeout: 120_000 });
-  return podman;
 }
 
 /** A dockerd of our own, talking on a socket in `dir`; `docker` runs the CLI against it with its own config folder. */
@@ -248,7 +228,7 @@ function loginFlows(dialect: Dialect, dockerOf: () => PrivateDocker | Error | un
     });
 
     describe('podman', () => {
-      let podman: Awaited<ReturnType<typeof privatePodman>>;
+      let podman: PrivatePodman;
       const ref = () => `${host}/alice/podman:v1`;
       const imageId = async (name: string) => `sha256:${(JSON.parse((await podman('image', 'inspect', name)).stdout) as { Id: string }[])[0]!.Id}`;
 

@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -20,7 +20,8 @@ import { http, sha256 } from '../support/http.js';
 import { buildOciImage, type LayoutImage, type OciImage, readLayout } from '../support/oci-image.js';
 import { POSTGRES_SKIP_MESSAGE } from '../support/postgres.js';
 import { type Dialect, startTestRegistry, type TestRegistry } from '../support/registry.js';
-import { requireTools, run, toolPath } from '../support/tools.js';
+import { privatePodman, type PrivatePodman } from '../support/podman.js';
+import { requireTools, toolPath } from '../support/tools.js';
 
 const TOOLS = ['podman', 'umoci'] as const;
 
@@ -38,38 +39,12 @@ interface Manifest {
   layers: { digest: string; mediaType: string }[];
 }
 
-/** podman with a store of its own under `dir`. */
-async function privatePodman(dir: string) {
-  await mkdir(join(dir, 'tmp'), { recursive: true });
-  await writeFile(join(dir, 'storage.conf'), `[storage]\ndriver = "vfs"\nrunroot = "${dir}/runroot"\ngraphroot = "${dir}/root"\n`);
-  await writeFile(join(dir, 'registries.conf'), 'unqualified-search-registries = []\n');
-  await writeFile(join(dir, 'containers.conf'), '[engine]\nevents_logger = "file"\ncgroup_manager = "cgroupfs"\n');
-  const global = [
-    '--root', join(dir, 'root'),
-    '--runroot', join(dir, 'runroot'),
-    '--tmpdir', join(dir, 'tmp'),
-    '--storage-driver', 'vfs',
-    '--events-backend', 'file',
-    '--cgroup-manager', 'cgroupfs',
-  ];
-  const env = {
-    CONTAINERS_CONF: join(dir, 'containers.conf'),
-    CONTAINERS_STORAGE_CONF: join(dir, 'storage.conf'),
-    CONTAINERS_REGISTRIES_CONF: join(dir, 'registries.conf'),
-    XDG_RUNTIME_DIR: join(dir, 'runroot'),
-  };
-  const podman = (...args: string[]) => run('podman', [...global, ...args], { env, timeout: 120_000 });
-  /** podman in `cwd` (for `oci:` paths given relative to it). */
-  podman.in = (cwd: string, ...args: string[]) => run('podman', [...global, ...args], { env, cwd, timeout: 120_000 });
-  return podman;
-}
-
 export function podmanSuite(dialect: Dialect): void {
   describe(`podman against Wharf on ${dialect}`, () => {
     let registry: TestRegistry | undefined;
     let image: OciImage | undefined;
     let local: LayoutImage;
-    let podman: Awaited<ReturnType<typeof privatePodman>>;
+    let podman: PrivatePodman;
     let host = '';
     let scratch = '';
     let pushedDigest = '';

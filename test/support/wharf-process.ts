@@ -14,30 +14,38 @@ export interface ServeProcess {
   readonly child: ChildProcessWithoutNullStreams;
   /** e.g. http://127.0.0.1:40123, from the "wharf is serving" log line. */
   readonly origin: string;
+  /** Everything the process wrote to stdout and stderr so far (the first 16 MiB). */
+  output(): string;
   stop(): Promise<void>;
 }
+
+const MAX_KEPT_OUTPUT = 16 * 1024 * 1024;
 
 /** Starts `wharf serve --port 0 ...` and waits until it logs its address. */
 export async function startServe(args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<ServeProcess> {
   const child = spawn(process.execPath, wharfArgv(['serve', '--port', '0', ...args]), { cwd: options.cwd, env: { ...process.env, ...options.env } });
+  let out = '';
+  // Draining both pipes all along also keeps the server from blocking on a full pipe.
+  const keep = (chunk: Buffer) => {
+    if (out.length < MAX_KEPT_OUTPUT) out += chunk.toString();
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const origin = await new Promise<string>((resolveOrigin, reject) => {
-    let out = '';
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
+    const onData = () => {
       const match = /"address":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
       if (match?.[1]) {
         child.stdout.off('data', onData);
-        child.stdout.resume(); // keep draining logs so the server never blocks on a full pipe
         resolveOrigin(match[1]);
       }
     };
     child.stdout.on('data', onData);
-    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.once('exit', (code) => reject(new Error(`wharf serve exited with ${code}: ${out.slice(-2000)}`)));
   });
   return {
     child,
     origin,
+    output: () => out,
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
