@@ -31,6 +31,38 @@ describe('buildConfig', () => {
     assert.deepEqual(config.warnings, ['FEATURE_BUILD_SUPPORT: not used by Wharf; ignored']);
   });
 
+  it('reads the access keys with Quay defaults: anonymous pulls on, key beside the config, loopback proxies trusted', () => {
+    const config = buildConfig('/etc/wharf/config.yaml', valid);
+    assert.deepEqual(config.access, { anonymousAccess: true, superUsers: [], serviceKeyPath: '/etc/wharf/quay.pem', initialSuperuser: undefined });
+    assert.deepEqual(config.trustedProxies, ['127.0.0.1/8', '::1/128']);
+    const custom = buildConfig('/etc/wharf/config.yaml', {
+      ...valid,
+      FEATURE_ANONYMOUS_ACCESS: false,
+      SUPER_USERS: ['admin'],
+      INSTANCE_SERVICE_KEY_LOCATION: 'keys/instance.pem',
+      WHARF_TRUSTED_PROXIES: ['10.0.0.0/8'],
+      WHARF_INITIAL_SUPERUSER: { username: 'admin', password_env: 'ADMIN_PW' },
+    }, { env: { ADMIN_PW: 's3cret-pw' } });
+    assert.deepEqual(custom.access, {
+      anonymousAccess: false,
+      superUsers: ['admin'],
+      serviceKeyPath: '/etc/wharf/keys/instance.pem',
+      initialSuperuser: { username: 'admin', email: undefined, password: 's3cret-pw' },
+    });
+    assert.deepEqual(custom.trustedProxies, ['10.0.0.0/8']);
+  });
+
+  it('names what is wrong with the access keys', () => {
+    const superuser = (entry: unknown, env: NodeJS.ProcessEnv = {}) => problems({ ...valid, WHARF_INITIAL_SUPERUSER: entry }, env);
+    assert.match(superuser({ username: 'admin' })[0] ?? '', /^WHARF_INITIAL_SUPERUSER: set exactly one of password_file and password_env/);
+    assert.match(superuser({ username: 'admin', password_env: 'A', password_file: 'f' })[0] ?? '', /set exactly one/);
+    assert.deepEqual(superuser({ username: 'admin', password_env: 'NOT_SET' }), ['WHARF_INITIAL_SUPERUSER.password_env: the variable NOT_SET is not set']);
+    assert.match(superuser({ username: 'admin', password_file: '/nonexistent/pw' })[0] ?? '', /^WHARF_INITIAL_SUPERUSER\.password_file: ENOENT/);
+    assert.match(superuser({ username: 'admin', password: 'inline', password_env: 'A' }, { A: 'x' })[0] ?? '', /^WHARF_INITIAL_SUPERUSER: /, 'no password in the config itself');
+    assert.match(problems({ ...valid, WHARF_TRUSTED_PROXIES: ['nginx.local'] })[0] ?? '', /^WHARF_TRUSTED_PROXIES\[0\]: must be an IP address or CIDR range/);
+    assert.match(problems({ ...valid, FEATURE_ANONYMOUS_ACCESS: 'yes' })[0] ?? '', /^FEATURE_ANONYMOUS_ACCESS: /);
+  });
+
   it('takes the shared Redis from USER_EVENTS_REDIS, else BUILDLOGS_REDIS', () => {
     assert.equal(buildConfig('c', valid).redis, undefined);
     assert.deepEqual(buildConfig('c', { ...valid, BUILDLOGS_REDIS: { host: 'r1' }, WHARF_REDIS_PREFIX: 'eu1:' }).redis, { host: 'r1', port: 6379, password: undefined, db: 0, tls: false, prefix: 'eu1:' });
