@@ -1,18 +1,18 @@
-// `npm run bench -- [skopeo] [--rounds N]`: skopeo push/pull of a 3-layer ~150 MB image against
+// `npm run bench -- skopeo [--rounds N]`: skopeo push/pull of a 3-layer ~150 MB image against
 // Wharf and against Distribution 2.8 (`docker-registry`) on this machine, interleaved, with ratios.
 // Prints figures and ratios only, never a verdict.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { skopeoBench, type SkopeoBench } from '../skopeo.js';
 import type { Suite } from '../support/figures.js';
 import { ensureImage } from '../support/image.js';
-import { findExecutable, freePort, startRegistry, type RegistryProcess } from '../support/processes.js';
+import { DISTRIBUTION, distributionVersion, startDistribution } from '../support/distribution.js';
+import { findExecutable, type RegistryProcess } from '../support/processes.js';
 import { formatTable, writeJson, type RegistryResult } from '../support/report.js';
+import { startEmbeddedWharf, WHARF_CLI, wharfVersion } from '../support/wharf.js';
 
 const HELP = `usage: npm run bench -- [skopeo] [--rounds N] [--profile DIR]
 
@@ -27,57 +27,17 @@ same to bench/results/<timestamp>.json.
   --profile DIR  run Wharf under node --cpu-prof, writing the .cpuprofile into DIR at stop
   -h, --help     this text`;
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const WHARF_CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
-const DISTRIBUTION = '/usr/bin/docker-registry';
-
 interface Peer {
   readonly result: RegistryResult;
   readonly process: RegistryProcess;
   readonly skopeo: SkopeoBench;
 }
 
-function distributionConfig(port: number, storage: string): string {
-  return [
-    'version: 0.1',
-    'log:',
-    '  level: warn',
-    '  accesslog:',
-    '    disabled: true',
-    'storage:',
-    '  cache:',
-    '    blobdescriptor: inmemory',
-    '  filesystem:',
-    `    rootdirectory: ${storage}`,
-    '  delete:',
-    '    enabled: true',
-    'http:',
-    `  addr: 127.0.0.1:${port}`,
-    '',
-  ].join('\n');
-}
-
 async function startWharf(work: string, profileDir: string | undefined): Promise<RegistryProcess> {
   const cwd = join(work, 'wharf');
   await mkdir(cwd, { recursive: true });
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, WHARF_LOG_LEVEL: 'warn' };
-  delete env.WHARF_CONFIG;
-  const prof = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
-  const args = [...prof, WHARF_CLI, 'serve', '--host', '127.0.0.1', '--port', String(port)];
-  return startRegistry({ name: 'wharf', command: process.execPath, args, cwd, port, env, logFile: join(work, 'wharf.log') });
-}
-
-async function startDistribution(work: string): Promise<RegistryProcess> {
-  const port = await freePort();
-  const config = join(work, 'distribution.yml');
-  await writeFile(config, distributionConfig(port, join(work, 'distribution-storage')));
-  return startRegistry({ name: 'distribution', command: DISTRIBUTION, args: ['serve', config], cwd: work, port, logFile: join(work, 'distribution.log') });
-}
-
-function distributionVersion(): string {
-  const out = execFileSync(DISTRIBUTION, ['--version'], { encoding: 'utf8' });
-  return /\s(v?\d[^\s]*)\s*$/.exec(out.trim())?.[1] ?? out.trim();
+  const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  return startEmbeddedWharf({ name: 'wharf', cwd, logFile: join(work, 'wharf.log'), nodeArgs });
 }
 
 async function main(args: string[]): Promise<void> {
@@ -97,8 +57,7 @@ async function main(args: string[]): Promise<void> {
   let finished = false;
   try {
     const wharf = await startWharf(work, values.profile);
-    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-    peers.push({ result: { name: 'wharf', version, pushSeconds: [], pullSeconds: [] }, process: wharf, skopeo: await skopeoBench(wharf.baseUrl, image, work) });
+    peers.push({ result: { name: 'wharf', version: wharfVersion(), pushSeconds: [], pullSeconds: [] }, process: wharf, skopeo: await skopeoBench(wharf.baseUrl, image, work) });
     if (findExecutable(DISTRIBUTION) === undefined) {
       console.log(`${DISTRIBUTION} is not installed: skipping the Distribution peer`);
     } else {
@@ -137,4 +96,4 @@ async function main(args: string[]): Promise<void> {
   console.log(`\nwritten: ${path}`);
 }
 
-export const skopeoSuite: Suite = { name: 'skopeo', summary: 'skopeo push/pull of a ~150 MB image: Wharf vs Distribution (the default)', help: HELP, run: main };
+export const skopeoSuite: Suite = { name: 'skopeo', summary: 'skopeo push/pull of a ~150 MB image: Wharf vs Distribution', help: HELP, run: main };

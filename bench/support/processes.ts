@@ -1,7 +1,7 @@
 // Start/stop helpers for a registry process under benchmark: spawn it, wait until `GET /v2/`
 // answers 200, and on stop read its peak resident set (VmHWM) before sending SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, createWriteStream, readFileSync } from 'node:fs';
+import { accessSync, constants, createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -79,6 +79,27 @@ export function readCpuSeconds(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The pids whose parent is `pid`, from /proc/<n>/stat (empty without /proc). */
+export function childPids(pid: number): number[] {
+  const children: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return children;
+  }
+  for (const entry of entries) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]); // field 4
+      if (ppid === pid) children.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return children;
 }
 
 async function waitReady(child: ChildProcess, url: string, timeoutMs: number, logFile: string): Promise<void> {

@@ -32,14 +32,16 @@ export interface ConfigSpec {
   readonly preference: readonly string[];
   readonly defaults: readonly string[];
   readonly redis?: { host: string; port: number; prefix: string };
+  /** FEATURE_STORAGE_REPLICATION (default true). */
+  readonly replication?: boolean;
 }
 
-/** A Quay-style config.yaml with replication on. */
+/** A Quay-style config.yaml with open access and, unless `replication` is false, replication on. */
 export function configYaml(spec: ConfigSpec): string {
   const lines = [
     `DB_URI: ${JSON.stringify(spec.db)}`,
     'AUTHENTICATION_TYPE: Open',
-    'FEATURE_STORAGE_REPLICATION: true',
+    `FEATURE_STORAGE_REPLICATION: ${spec.replication ?? true}`,
     'DISTRIBUTED_STORAGE_CONFIG:',
     ...spec.locations.map((l) => `  ${l.name}: [LocalStorage, {storage_path: ${JSON.stringify(l.path)}}]`),
     `DISTRIBUTED_STORAGE_PREFERENCE: [${spec.preference.join(', ')}]`,
@@ -60,13 +62,15 @@ export interface ServeSpec {
   readonly args?: readonly string[];
   /** node options before the script, e.g. --cpu-prof. */
   readonly nodeArgs?: readonly string[];
+  /** Where its output goes (default: `cwd`/`name`.log). */
+  readonly logFile?: string;
 }
 
 /** `wharf serve --config ... --roles ...`, resolved once it serves (or, without web, once it runs). */
 export async function startServe(spec: ServeSpec): Promise<RegistryProcess> {
   const env: NodeJS.ProcessEnv = { ...process.env, WHARF_LOG_LEVEL: 'warn', ...spec.env };
   delete env.WHARF_CONFIG;
-  const logFile = join(spec.cwd, `${spec.name}.log`);
+  const logFile = spec.logFile ?? join(spec.cwd, `${spec.name}.log`);
   const serve = [...(spec.nodeArgs ?? []), WHARF_CLI, 'serve', '--config', spec.config, '--roles', spec.roles, ...(spec.args ?? [])];
   if (spec.roles.split(',').includes('web')) {
     const port = await freePort();
@@ -110,6 +114,19 @@ export async function startServe(spec: ServeSpec): Promise<RegistryProcess> {
       return { peakRssBytes, cpuSeconds, exitCode: child.exitCode };
     },
   };
+}
+
+/**
+ * `wharf serve` with no config file in `cwd`: the embedded default (SQLite + LocalStorage under
+ * `cwd`/data, open access, every role). A restart in the same `cwd` finds the same data.
+ */
+export async function startEmbeddedWharf(spec: { name: string; cwd: string; logFile?: string; nodeArgs?: readonly string[] }): Promise<RegistryProcess> {
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = { ...process.env, WHARF_LOG_LEVEL: 'warn' };
+  delete env.WHARF_CONFIG;
+  const args = [...(spec.nodeArgs ?? []), WHARF_CLI, 'serve', '--host', '127.0.0.1', '--port', String(port)];
+  const logFile = spec.logFile ?? join(spec.cwd, `${spec.name}.log`);
+  return startRegistry({ name: spec.name, command: process.execPath, args, cwd: spec.cwd, port, env, logFile });
 }
 
 export interface CliRun {

@@ -1,0 +1,129 @@
+// The servers the compare benchmark measures side by side. Each can be started again for every
+// figure (so the peak RSS read at its stop belongs to that figure) and keeps its data across
+// restarts; close() removes what it created outside the work folder (database, Redis keys).
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import type { StaticManifest } from './nginx.js';
+import { DISTRIBUTION, distributionVersion, startDistribution } from './distribution.js';
+import { NGINX, nginxVersion, startNginx } from './nginx.js';
+import { findExecutable, type RegistryProcess } from './processes.js';
+import { pgClient, postgresVersion, redisTarget, throwawayDatabase } from './services.js';
+import { configYaml, startEmbeddedWharf, startServe, wharfVersion } from './wharf.js';
+
+export type TargetKind = 'wharf' | 'distribution' | 'nginx';
+
+export interface Target {
+  /** Short key, also in file names and JSON: wharf, wharf-pg, distribution, nginx. */
+  readonly id: string;
+  readonly label: string;
+  readonly kind: TargetKind;
+  readonly version: string;
+  /** One line for the printed notes. */
+  readonly description: string;
+  /** Starts the server for `phase` (a figure id); its output goes to <work>/<id>-<phase>.log. */
+  start(phase: string): Promise<RegistryProcess>;
+  close(): Promise<void>;
+}
+
+/** Wharf with no config file: SQLite + LocalStorage under <work>/wharf/data, open access. */
+export async function embeddedWharf(work: string): Promise<Target> {
+  const cwd = join(work, 'wharf');
+  await mkdir(cwd, { recursive: true });
+  return {
+    id: 'wharf',
+    label: 'wharf (sqlite)',
+    kind: 'wharf',
+    version: wharfVersion(),
+    description: '`wharf serve` with no config file (the embedded default: SQLite + LocalStorage, open access, all roles)',
+    start: (phase) => startEmbeddedWharf({ name: `wharf-${phase}`, cwd, logFile: join(work, `wharf-${phase}.log`) }),
+    close: async () => {},
+  };
+}
+
+/** Deletes every key under `prefix` (what a Wharf process on that prefix left). */
+async function dropRedisPrefix(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    for (let cursor = '0'; ; ) {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      if ((cursor = next) === '0') break;
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * Wharf on a fresh PostgreSQL database (created here, dropped at close) and Redis under a fresh
+ * WHARF_REDIS_PREFIX, one LocalStorage location, AUTHENTICATION_TYPE Open, `--roles web`.
+ * Throws when PostgreSQL or Redis cannot be reached.
+ */
+export async function postgresRedisWharf(work: string, postgres: string, redisUrl: string): Promise<Target> {
+  const probe = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (err) {
+    throw new Error(`Redis ${redisUrl} does not answer (${err instanceof Error ? err.message : String(err)})`);
+  } finally {
+    probe.disconnect();
+  }
+  const database = await throwawayDatabase(postgres);
+  const client = await pgClient(database.url);
+  const pgVersion = await postgresVersion(client).finally(() => client.end());
+  const cwd = join(work, 'wharf-pg');
+  await mkdir(cwd, { recursive: true });
+  const redis = redisTarget(redisUrl);
+  const config = join(cwd, 'config.yaml');
+  await writeFile(config, configYaml({ db: database.url, locations: [{ name: 'local', path: join(cwd, 'storage') }], preference: ['local'], defaults: ['local'], redis, replication: false }));
+  const dbName = new URL(database.url).pathname.slice(1);
+  return {
+    id: 'wharf-pg',
+    label: 'wharf (pg+redis)',
+    kind: 'wharf',
+    version: wharfVersion(),
+    description: `\`wharf serve --roles web\` on ${pgVersion} (fresh database ${dbName}) and Redis ${redisUrl} (prefix ${redis.prefix}), LocalStorage, open access`,
+    start: (phase) => startServe({ name: `wharf-pg-${phase}`, config, cwd, roles: 'web', logFile: join(work, `wharf-pg-${phase}.log`) }),
+    async close() {
+      await database.drop();
+      await dropRedisPrefix(redisUrl, redis.prefix);
+    },
+  };
+}
+
+/** Debian's docker-registry (Distribution 2.8), filesystem storage under <work>/distribution. */
+export async function distributionTarget(work: string): Promise<Target | string> {
+  if (findExecutable(DISTRIBUTION) === undefined) return `${DISTRIBUTION} is not installed (apt-get install docker-registry)`;
+  const dir = join(work, 'distribution');
+  await mkdir(dir, { recursive: true });
+  const version = distributionVersion();
+  return {
+    id: 'distribution',
+    label: `distribution ${version.replace(/\+.*/, '')}`,
+    kind: 'distribution',
+    version,
+    description: `${DISTRIBUTION} ${version}, filesystem storage, delete enabled, in-memory blob descriptor cache, access log off`,
+    start: (phase) => startDistribution(dir, `distribution-${phase}`),
+    close: async () => {},
+  };
+}
+
+/** nginx serving the files under `site` (see nginx.ts); the figures put the bytes there. */
+export async function nginxTarget(work: string, site: string, manifest: StaticManifest): Promise<Target | string> {
+  if (findExecutable(NGINX) === undefined) return `${NGINX} is not installed (apt-get install nginx)`;
+  await mkdir(site, { recursive: true });
+  const prefix = join(work, 'nginx');
+  const version = nginxVersion();
+  return {
+    id: 'nginx',
+    label: `nginx ${version}`,
+    kind: 'nginx',
+    version,
+    description: `${NGINX} ${version} serving the same bytes as static files (worker_processes auto, sendfile, no access log), with the registry's Content-Type and Docker-Content-Digest`,
+    start: (phase) => startNginx(prefix, site, manifest, `nginx-${phase}`),
+    close: async () => {},
+  };
+}
