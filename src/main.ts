@@ -10,6 +10,8 @@ import { RegistryTokens } from './auth/registry-tokens.js';
 import { loadSigningKey } from './auth/signing-key.js';
 import { StoreAuthorizer } from './auth/store-authorizer.js';
 import { type LoginThrottle, memoryLoginThrottle, redisLoginThrottle } from './cache/login-throttle.js';
+import { RepositoryViewCache } from './cache/repository-view-cache.js';
+import { localVersions, noVersions, redisVersions, type RepositoryVersions } from './cache/repository-versions.js';
 import { type Config, embeddedConfig, loadConfigFile } from './config/index.js';
 import { accountRoutes } from './http/api/account-routes.js';
 import { discoveryRoutes } from './http/api/openapi.js';
@@ -23,7 +25,7 @@ import { UrlBuilder } from './http/oci/urls.js';
 import { ensureSuperuser } from './management/bootstrap.js';
 import type { ManagementContext } from './management/context.js';
 import { openMetadataStore } from './metadata/sql/metadata-store.js';
-import type { MetadataStore } from './metadata/store.js';
+import type { ManifestRow, MetadataStore, RepositoryRow } from './metadata/store.js';
 import type { Logger } from './observability/logger.js';
 import { BlobService, ListingService, ManifestService, type RegistryContext, UploadService } from './registry/index.js';
 import { createDriver, validateDriverParams } from './storage/drivers.js';
@@ -82,13 +84,21 @@ interface AccessWiring {
  * are sent): they are about accounts, which exist either way. /v2 is open in Open mode; in
  * Database mode it checks every request and serves the token endpoint.
  */
-async function wireAccess(config: Config, metadata: MetadataStore, locations: LocationSet, defaultLocationIds: readonly number[], urls: UrlBuilder, logger: Logger): Promise<AccessWiring> {
+async function wireAccess(
+  config: Config,
+  metadata: MetadataStore,
+  locations: LocationSet,
+  defaultLocationIds: readonly number[],
+  urls: UrlBuilder,
+  versions: RepositoryVersions,
+  logger: Logger,
+): Promise<AccessWiring> {
   const { access } = config;
   const throttle = config.redis ? redisLoginThrottle(config.redis, { logger }) : memoryLoginThrottle();
   try {
     const authenticator = new Authenticator({ metadata, throttle, superUsers: access.superUsers, logger });
     const authorizer = new StoreAuthorizer({ metadata, anonymousAccess: access.anonymousAccess });
-    const management: ManagementContext = { metadata, authorizer, logger, locations, defaultLocationIds, superUsers: access.superUsers };
+    const management: ManagementContext = { metadata, authorizer, logger, locations, defaultLocationIds, superUsers: access.superUsers, versions };
     const routes = [...accountRoutes(management), ...repositoryRoutes(management)];
     const api = { routes: [...routes, ...discoveryRoutes(routes)], authenticate: apiAuthenticate(authenticator) };
     if (access.initialSuperuser) await ensureSuperuser(metadata, access.initialSuperuser, logger);
@@ -107,6 +117,20 @@ async function wireAccess(config: Config, metadata: MetadataStore, locations: Lo
     await throttle.close();
     throw err;
   }
+}
+
+/** Rough bytes of a cached manifest row besides its payload (strings, object, map entry). */
+const MANIFEST_ROW_OVERHEAD = 512;
+
+/**
+ * Who tells this process that a repository's cached reads are stale (cache/repository-versions.ts):
+ * Redis when configured (any number of instances); in memory for SQLite, which one process
+ * serves; nothing for PostgreSQL without Redis, where other instances' writes would go unseen,
+ * so tag and repository lookups always read the database there.
+ */
+function cacheVersions(config: Config, logger: Logger): RepositoryVersions {
+  if (config.redis) return redisVersions(config.redis, { logger });
+  return config.database.dialect === 'sqlite' ? localVersions() : noVersions();
 }
 
 /**
@@ -138,10 +162,13 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
     closing.push(() => notifier.close());
     const policy = replicationPolicy(config, locations);
     const urls = new UrlBuilder(config.serverHostname, config.preferredUrlScheme);
-    const access = await wireAccess(config, metadata, locations, policy.defaultLocationIds, urls, logger);
+    const versions = cacheVersions(config, logger);
+    closing.push(() => versions.close());
+    const access = await wireAccess(config, metadata, locations, policy.defaultLocationIds, urls, versions, logger);
     closing.push(() => access.throttle.close());
     const accessControl = config.authenticationType === 'Database';
-    const ctx: RegistryContext = { metadata, locations, logger, replication: policy, notifier, accessControl };
+    const caches = { versions, manifests: new RepositoryViewCache<RepositoryRow, ManifestRow>({ sizeOf: (m) => m.payload.length + MANIFEST_ROW_OVERHEAD }) };
+    const ctx: RegistryContext = { metadata, locations, logger, replication: policy, notifier, accessControl, caches };
     const server = buildServer({
       logger,
       oci: {

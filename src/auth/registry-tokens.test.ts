@@ -64,7 +64,7 @@ await forEachDialect((dialect, open) => {
       assert.equal(claims.nbf, claims.iat);
       assert.match(String(claims.jti), /^[0-9a-f-]{36}$/);
       assert.deepEqual(claims.access, ACCESS);
-      assert.deepEqual(await tokens.verify(issued.token, SERVICE), { principal: USER, access: ACCESS });
+      assert.deepEqual(await tokens.verify(issued.token, SERVICE), { principal: USER, access: ACCESS, expiresAt: claims.exp! * 1000 });
       assert.notEqual(decodeJwt((await tokens.issue(USER, SERVICE, ACCESS)).token).jti, claims.jti, 'every token has its own jti');
     });
 
@@ -90,7 +90,7 @@ await forEachDialect((dialect, open) => {
       assert.deepEqual(await store.stores.serviceKeys.find(otherKey.kid).then((row) => row?.jwk.kid), otherKey.kid);
       // A fresh verifier (the unknown kid above is remembered for a few seconds by `tokens`).
       const third = new RegistryTokens({ key: await generateSigningKey(), keys: store.stores.serviceKeys });
-      assert.deepEqual(await third.verify(token, SERVICE), { principal: USER, access: ACCESS });
+      assert.deepEqual(await third.verify(token, SERVICE), { principal: USER, access: ACCESS, expiresAt: decodeJwt(token).exp! * 1000 });
       // And the other way round: the other instance verifies ours.
       const ours = await tokens.issue(USER, SERVICE, ACCESS);
       assert.deepEqual((await other.verify(ours.token, SERVICE)).principal, USER);

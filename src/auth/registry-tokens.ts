@@ -58,6 +58,8 @@ export interface IssuedToken {
 export interface VerifiedToken {
   readonly principal: Principal;
   readonly access: readonly ResourceAccess[];
+  /** The token's `exp`, in epoch milliseconds: a cache of this verification must end there. */
+  readonly expiresAt: number;
 }
 
 const principalClaim = z.discriminatedUnion('kind', [
@@ -126,7 +128,8 @@ export class RegistryTokens {
     }
     const parsed = claims.safeParse(payload);
     if (!parsed.success) throw new TokenError('bad-claims', 'the token does not carry a valid principal and access claim');
-    return { principal: principalFrom(parsed.data.sub, parsed.data.wharf), access: parsed.data.access };
+    const exp = (payload as { exp: number }).exp; // required and checked by jwtVerify
+    return { principal: principalFrom(parsed.data.sub, parsed.data.wharf), access: parsed.data.access, expiresAt: exp * 1000 };
   }
 
   async #publicKey(header: JWTHeaderParameters): Promise<CryptoKey> {

@@ -1,4 +1,5 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { Errors, WharfError } from '../errors/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { AnyApiRoute } from './api/route.js';
@@ -7,6 +8,7 @@ import { TOKEN_PATH } from './auth/challenge.js';
 import { tokenHandler, type TokenEndpointDeps } from './auth/token-endpoint.js';
 import { sendError } from './error-handler.js';
 import type { OciDeps } from './oci/deps.js';
+import { manifestFastPath } from './oci/manifest-fast-path.js';
 import { ociHandler } from './oci/router.js';
 
 export interface ServerDeps {
@@ -29,7 +31,12 @@ export interface ServerDeps {
  * stream them to storage, and the manifest, token and API routes read them with their own bounds.
  */
 export function buildServer(deps: ServerDeps): FastifyInstance {
+  const fast = manifestFastPath({ manifests: deps.oci.manifests, access: deps.oci.access, logger: deps.logger });
+  let closing = false;
   const app = Fastify({
+    // Cached manifest pulls are answered before the framework sees them (oci/manifest-fast-path.ts);
+    // while closing, everything goes to the framework, which answers 503.
+    serverFactory: (handler, options) => httpServer((req, res) => (closing ? handler(req, res) : fast(req, res, () => handler(req, res))), options),
     loggerInstance: deps.logger as FastifyBaseLogger,
     // One compact line per request is logged by the onResponse hook below instead.
     logController: new LogController({ disableRequestLogging: true }),
@@ -40,6 +47,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     return503OnClosing: true,
     requestTimeout: 0,
     trustProxy: deps.trustedProxies && deps.trustedProxies.length > 0 ? [...deps.trustedProxies] : false,
+  });
+  app.addHook('preClose', async () => {
+    closing = true;
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
@@ -64,3 +74,16 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.get('/health/instance', async () => ({ data: { services: { registry: true } }, status_code: 200 }));
   return app;
 }
+
+/** The HTTP server fastify would make itself, with the same timeouts, around our listener. */
+function httpServer(listener: (req: IncomingMessage, res: ServerResponse) => void, options: FastifyServerOptions): Server {
+  const server = createServer(listener);
+  server.keepAliveTimeout = options.keepAliveTimeout ?? FASTIFY_KEEP_ALIVE_MS;
+  server.requestTimeout = options.requestTimeout ?? 0;
+  server.setTimeout(options.connectionTimeout ?? 0);
+  if (options.maxRequestsPerSocket) server.maxRequestsPerSocket = options.maxRequestsPerSocket;
+  return server;
+}
+
+/** fastify's default keepAliveTimeout (longer than most load balancers' idle timeout). */
+const FASTIFY_KEEP_ALIVE_MS = 72_000;

@@ -8,7 +8,7 @@ import type { Id, NamespaceRow, TeamRow } from '../metadata/store.js';
 import { isAdmin, isMember, organizationStanding, requireOrganizationAdmin, requireUser } from './access-checks.js';
 import { checkNamespaceName, normalizeEmail } from './account-rules.js';
 import { auditEntry } from './audit-entry.js';
-import type { ManagementContext } from './context.js';
+import { type ManagementContext, repositoriesChanged } from './context.js';
 import { deleteNamespaceAndRepositories, directGrants } from './namespace-contents.js';
 import { nameTaken } from './users.js';
 
@@ -95,6 +95,7 @@ export class Organizations {
       const repositories = await deleteNamespaceAndRepositories(tx, organization);
       await tx.audit.record(auditEntry(actor, 'org_delete', { namespace: organization.name }, { namespace: organization.name, repositories }));
     });
+    await repositoriesChanged(this.#ctx);
   }
 
   /** The users in any of the organization's teams (robots are not members here), by name. */

@@ -15,7 +15,7 @@ import {
   type Visibility,
 } from '../metadata/store.js';
 import { auditEntry } from './audit-entry.js';
-import type { ManagementContext } from './context.js';
+import { type ManagementContext, repositoryChanged } from './context.js';
 import { anonymousMaySee, auditWhere, checkRepositoryName, checkWritable, hasRole, openRepository } from './repository-access.js';
 
 /** Quay's page size for repository listings. */
@@ -140,6 +140,7 @@ export class RepositoryService {
   async changeVisibility(actor: Actor, name: string, visibility: Visibility): Promise<void> {
     const { repository } = await openRepository(this.#ctx, actor.principal, name, 'admin');
     await this.#change(actor, repository, { visibility }, 'change_repo_visibility', { visibility });
+    await repositoryChanged(this.#ctx, repository.name);
   }
 
   /** Deletes the repository with its tags, manifests and permissions; blobs are left to garbage collection. */
@@ -149,6 +150,7 @@ export class RepositoryService {
       if (!(await tx.repositoryAdmin.delete(repository.id))) throw new WharfError(Errors.NOT_FOUND, `repository ${repository.name} not found`);
       await tx.audit.record(auditEntry(actor, 'delete_repo', auditWhere(repository), { repo: repository.shortName, namespace: repository.namespace }));
     });
+    await repositoryChanged(this.#ctx, repository.name);
   }
 
   async #change(actor: Actor, repository: RepositoryDetail, patch: { visibility?: Visibility; description?: string }, kind: string, metadata: Record<string, unknown>): Promise<void> {

@@ -1,13 +1,14 @@
 /**
  * Tag use cases of the management API (Quay's tag resource): history, point a tag at a
  * manifest of the repository, delete, and restore an earlier target. Reading needs `read`,
- * every change needs `write`; each change and its audit row commit together.
+ * every change needs `write`; each change and its audit row commit together, and the
+ * registry's cached reads of the repository are invalidated before the call returns.
  */
 import type { Actor, Principal } from '../auth/principal.js';
 import { parseDigest } from '../domain/index.js';
 import { Errors, WharfError } from '../errors/index.js';
 import type { TagHistoryRow } from '../metadata/store.js';
-import type { ManagementContext } from './context.js';
+import { type ManagementContext, repositoryChanged } from './context.js';
 import { auditEntry } from './audit-entry.js';
 import { asInvalidRequest, auditWhere, checkTag, checkWritable, openRepository } from './repository-access.js';
 
@@ -65,6 +66,7 @@ export class TagService {
         }),
       );
     });
+    await repositoryChanged(this.#ctx, repository.name);
   }
 
   /** Ends the tag's current lifetime (its history stays, so it can be restored). */
@@ -79,6 +81,7 @@ export class TagService {
         auditEntry(actor, 'delete_tag', auditWhere(repository), { ...tagMetadata(actor, repository.shortName, repository.namespace, tag), manifest_digest: current.digest }),
       );
     });
+    await repositoryChanged(this.#ctx, repository.name);
   }
 
   /** Points the tag back at a manifest of the repository (Quay's restore, logged as `revert_tag`). */
@@ -98,6 +101,7 @@ export class TagService {
         }),
       );
     });
+    await repositoryChanged(this.#ctx, repository.name);
   }
 }
 

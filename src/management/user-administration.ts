@@ -15,7 +15,7 @@ import type { UserRow } from '../metadata/store.js';
 import { requireSuperuser } from './access-checks.js';
 import { checkPassword, normalizeEmail } from './account-rules.js';
 import { auditEntry } from './audit-entry.js';
-import type { ManagementContext } from './context.js';
+import { type ManagementContext, repositoriesChanged } from './context.js';
 import { deleteNamespaceAndRepositories } from './namespace-contents.js';
 import { ensureOrganizationKeepsAdmin } from './organization-admins.js';
 import { createUser } from './users.js';
@@ -142,6 +142,7 @@ export class UserAdministration {
       for (const organization of organizations) await ensureOrganizationKeepsAdmin(tx, organization, `deleting user ${JSON.stringify(username)}`);
       await tx.audit.record(auditEntry(actor, 'user_delete', { namespace: target.name }, { username: target.name, superuser: caller.name, repositories }));
     });
+    await repositoriesChanged(this.#ctx);
   }
 
   async #find(username: string): Promise<UserRow> {

@@ -3,8 +3,10 @@ import { parseRepositoryName, type RepositoryName } from '../domain/index.js';
 import { Errors, WharfError } from '../errors/index.js';
 import { REPLICATE_BLOB, type WorkNotifier } from '../jobs/notifier.js';
 import { auditEntry } from '../management/audit-entry.js';
-import { type AccountRef, type Id, type MetadataStore, NameTakenError, type RepositoryRow, type Stores } from '../metadata/store.js';
+import { type AccountRef, type Id, type ManifestRow, type MetadataStore, NameTakenError, type RepositoryRow, type Stores } from '../metadata/store.js';
 import type { Logger } from '../observability/logger.js';
+import type { RepositoryViewCache } from '../cache/repository-view-cache.js';
+import type { RepositoryVersions } from '../cache/repository-versions.js';
 import type { LocationSet } from '../storage/locations/location-set.js';
 
 /** What the registry use cases need; built once by main.ts. */
@@ -20,6 +22,16 @@ export interface RegistryContext {
    * namespace (Quay). Open: a push creates the namespace too, as it always has.
    */
   readonly accessControl: boolean;
+  readonly caches: RegistryCaches;
+}
+
+/**
+ * Manifest reads by tag or digest are served from memory while the repository's version is
+ * unchanged; every write to a repository's tags or manifests invalidates it before it returns.
+ */
+export interface RegistryCaches {
+  readonly versions: RepositoryVersions;
+  readonly manifests: RepositoryViewCache<RepositoryRow, ManifestRow>;
 }
 
 /** The actor of a call that names none (operator tools): anonymous, address unknown. */

@@ -17,7 +17,7 @@ export interface PushedManifest {
  * written. A push is accepted only when every blob and child manifest it names is in the
  * repository; a `subject` may point at a manifest that does not exist yet (spec 1.1).
  * Pushes and deletes are audited (push_repo, delete_tag, delete_manifest) in the transaction
- * that makes the change.
+ * that makes the change, and invalidate the repository's cached reads after it commits.
  */
 export class ManifestService {
   readonly #ctx: RegistryContext;
@@ -26,16 +26,41 @@ export class ManifestService {
     this.#ctx = ctx;
   }
 
+  /**
+   * The manifest `reference` (tag or digest) names. Served from memory while the repository's
+   * version is the one the answer was loaded under; the version is read before the database
+   * so a concurrent write can only make the loaded answer newer than its version, never older.
+   */
   async get(name: string, referenceText: string): Promise<ManifestRow> {
+    const { versions, manifests: cache } = this.#ctx.caches;
+    const version = await versions.current(name);
+    if (version !== undefined) {
+      const hit = cache.find(name, referenceText, version);
+      if (hit) return hit;
+      if (hit === null) throw new WharfError(Errors.MANIFEST_UNKNOWN, { reference: referenceText });
+    }
     const reference = readableReference(referenceText);
     const stores = this.#ctx.metadata.stores;
-    const repository = await existingRepository(stores, name);
+    const repository = (version !== undefined ? cache.repository(name, version) : undefined) ?? (await existingRepository(stores, name));
     const manifest =
       reference.kind === 'tag'
         ? await stores.tags.resolve(repository.id, reference.tag)
         : await stores.manifests.find(repository.id, reference.digest.value);
+    if (version !== undefined) cache.remember(name, version, repository, referenceText, manifest ?? null);
     if (!manifest) throw new WharfError(Errors.MANIFEST_UNKNOWN, { reference: referenceText });
     return manifest;
+  }
+
+  /**
+   * The manifest from memory only, or undefined (then ask {@link get}): the fast path of a
+   * pull. Synchronous when the version is local, so a hit costs no asynchronous hop.
+   */
+  cached(name: string, referenceText: string): ManifestRow | undefined | Promise<ManifestRow | undefined> {
+    const { versions, manifests: cache } = this.#ctx.caches;
+    const version = versions.current(name);
+    if (version === undefined) return undefined;
+    if (typeof version === 'object') return version.then((v) => (v === undefined ? undefined : (cache.find(name, referenceText, v) ?? undefined)));
+    return cache.find(name, referenceText, version) ?? undefined;
   }
 
   async put(name: string, referenceText: string, payload: Buffer, contentType: string | undefined, actor: Actor = UNNAMED_ACTOR): Promise<PushedManifest> {
@@ -64,6 +89,8 @@ export class ManifestService {
       // region, or mounted from elsewhere, may miss a location now required (Quay's trigger).
       await enqueueReplication(this.#ctx, tx, blobIds);
     });
+    // Before the client hears of it: a new digest or a moved tag must not be answered from any cache.
+    await this.#ctx.caches.versions.invalidate(name);
     await announceReplication(this.#ctx);
     return { digest, subject: parsed.subject };
   }
@@ -83,6 +110,7 @@ export class ManifestService {
         await tx.audit.record(auditEntry(actor, 'delete_manifest', auditPlace(name), { manifest_digest: reference.digest.value }));
       }
     });
+    await this.#ctx.caches.versions.invalidate(name);
   }
 
   /** Ids of the blobs and children the manifest names; MANIFEST_BLOB_UNKNOWN for any missing. */

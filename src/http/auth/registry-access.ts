@@ -8,13 +8,20 @@
  *   `access` claim; Basic credentials (user or robot) and no credentials (anonymous) are checked
  *   with the authorizer. An anonymous caller that is refused gets 401 with a challenge (so a
  *   client logs in and retries); a known principal that is refused gets 403 DENIED.
+ *
+ * A token's signature is checked once per process: what it proved (principal and access) is
+ * kept, by token, until the token's `exp` (the cache never outlives the token, and a token
+ * cannot change). Authorizer decisions (Basic credentials, anonymous requests) are not cached:
+ * permissions and visibility change, and those requests read the database every time.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import { parseAuthorization } from '../../auth/authenticator.js';
 import type { Authenticator } from '../../auth/authenticator.js';
 import type { Authorizer } from '../../auth/authorizer.js';
 import { ANONYMOUS, type Actor, type Principal, type RepositoryAction, type ResourceAccess } from '../../auth/principal.js';
-import { TokenError, type RegistryTokens } from '../../auth/registry-tokens.js';
+import { TokenError, type RegistryTokens, type VerifiedToken } from '../../auth/registry-tokens.js';
+import { ExpiringMap } from '../../cache/expiring-map.js';
 import { parseRepositoryName } from '../../domain/index.js';
 import { Errors, isWharfError, WharfError } from '../../errors/index.js';
 import type { Viewer } from '../../metadata/store.js';
@@ -32,6 +39,11 @@ export interface Admission {
 export interface RegistryAccess {
   /** The admission for `need`, or throws 401 UNAUTHORIZED (with a challenge), 403 DENIED or 429 TOOMANYREQUESTS. */
   admit(request: FastifyRequest, need: AccessNeed): Promise<Admission>;
+  /**
+   * Whether a pull of `name` is allowed from what this process holds in memory alone, with no
+   * I/O: the fast path of manifest GETs. False means "ask {@link admit}", never "refused".
+   */
+  mayPullFromMemory(headers: IncomingHttpHeaders, name: string): boolean;
 }
 
 const admissions = new WeakMap<FastifyRequest, Admission>();
@@ -55,6 +67,7 @@ export function openAccess(): RegistryAccess {
     async admit(request) {
       return { actor: { principal: ANONYMOUS, ip: request.ip }, mayPull: async () => true, viewer: EVERYTHING };
     },
+    mayPullFromMemory: () => true,
   };
 }
 
@@ -67,12 +80,44 @@ export interface CheckedAccessDeps {
   readonly anonymousAccess: boolean;
 }
 
+/** Verified tokens kept per process (a token is ~1 KiB; clients reuse theirs for its lifetime). */
+const VERIFIED_TOKENS = 10_000;
+
+interface KnownToken {
+  /** The audience it was verified for. */
+  readonly service: string;
+  readonly verified: VerifiedToken;
+}
+
 /** AUTHENTICATION_TYPE Database. */
 export class CheckedAccess implements RegistryAccess {
   readonly #deps: CheckedAccessDeps;
+  readonly #verified = new ExpiringMap<KnownToken>({ maxEntries: VERIFIED_TOKENS });
 
   constructor(deps: CheckedAccessDeps) {
     this.#deps = deps;
+  }
+
+  mayPullFromMemory(headers: IncomingHttpHeaders, name: string): boolean {
+    const authorization = headers.authorization;
+    if (authorization === undefined || !authorization.startsWith('Bearer ')) return false;
+    const known = this.#verified.get(authorization.slice(BEARER.length));
+    if (!known || known.service !== this.#service(headers)) return false;
+    return known.verified.access.some((a) => a.type === 'repository' && a.name === name && covers(a.actions, PULL));
+  }
+
+  /** Challenges.service reads only the Host header, which the raw request has too. */
+  #service(headers: IncomingHttpHeaders): string {
+    return this.#deps.challenges.service({ headers } as FastifyRequest);
+  }
+
+  /** The token's verification, from memory while the token lives. */
+  async #verify(token: string, service: string): Promise<VerifiedToken> {
+    const known = this.#verified.get(token);
+    if (known && known.service === service) return known.verified;
+    const verified = await this.#deps.tokens.verify(token, service);
+    this.#verified.set(token, { service, verified }, verified.expiresAt);
+    return verified;
   }
 
   async admit(request: FastifyRequest, need: AccessNeed): Promise<Admission> {
@@ -126,10 +171,10 @@ export class CheckedAccess implements RegistryAccess {
 
   /** A Bearer token allows exactly what its `access` claim lists. */
   async #withToken(request: FastifyRequest, need: AccessNeed, token: string): Promise<Admission> {
-    const { challenges, tokens, authorizer } = this.#deps;
+    const { challenges, authorizer } = this.#deps;
     let verified;
     try {
-      verified = await tokens.verify(token, challenges.service(request));
+      verified = await this.#verify(token, challenges.service(request));
     } catch (err) {
       if (!(err instanceof TokenError)) throw err;
       request.log.info({ reason: err.reason }, 'registry token refused');
@@ -158,6 +203,9 @@ export class CheckedAccess implements RegistryAccess {
     return new WharfError(Errors.DENIED, detail);
   }
 }
+
+const BEARER = 'Bearer ';
+const PULL: readonly RepositoryAction[] = ['pull'];
 
 function scopeOf(need: AccessNeed): ResourceAccess | undefined {
   return need.kind === 'login' ? undefined : need.scope;

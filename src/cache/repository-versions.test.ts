@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { silentLogger } from '../observability/logger.js';
+import { REDIS_SKIP_MESSAGE, testRedisPrefix, testRedisUrl } from '../../test/support/redis.js';
+import { localVersions, noVersions, redisVersions, type RepositoryVersions } from './repository-versions.js';
+
+describe('localVersions', () => {
+  it('is synchronous, and changes on invalidate (one repository) and invalidateAll (every one)', async () => {
+    const v = localVersions();
+    const a0 = v.current('a/x');
+    const b0 = v.current('b/y');
+    assert.ok(typeof a0 === 'number' && typeof b0 === 'number');
+    await v.invalidate('a/x');
+    const a1 = v.current('a/x');
+    assert.notEqual(a1, a0);
+    assert.equal(v.current('b/y'), b0);
+    await v.invalidateAll();
+    assert.notEqual(v.current('a/x'), a1);
+    assert.notEqual(v.current('b/y'), b0);
+  });
+});
+
+describe('noVersions', () => {
+  it('never allows caching', async () => {
+    const v = noVersions();
+    assert.equal(v.current('a/x'), undefined);
+    await v.invalidate('a/x');
+    assert.equal(v.current('a/x'), undefined);
+  });
+});
+
+describe('redisVersions', { skip: testRedisUrl() ? false : REDIS_SKIP_MESSAGE }, () => {
+  const url = new URL(testRedisUrl() ?? 'redis://127.0.0.1:6379');
+  const prefix = testRedisPrefix();
+  const config = { host: url.hostname, port: Number(url.port || 6379), password: undefined, db: 0, tls: false, prefix };
+  const opened: RepositoryVersions[] = [];
+  const open = async () => {
+    const v = redisVersions(config, { logger: silentLogger() });
+    opened.push(v);
+    // Reads before the connection is ready answer "no cache".
+    for (let i = 0; i < 100 && (await v.current('warm/up')) === undefined; i++) await new Promise((r) => setTimeout(r, 20));
+    return v;
+  };
+  const raw = new Redis(url.toString());
+  after(async () => {
+    for (const v of opened) await v.close();
+    const keys = await raw.keys(`${prefix}*`);
+    if (keys.length > 0) await raw.del(...keys);
+    raw.disconnect();
+  });
+
+  it('two processes agree on a version, and an invalidation by one is seen by the other', async () => {
+    const [a, b] = [await open(), await open()];
+    const first = await a.current('ns/repo');
+    assert.equal(typeof first, 'string');
+    assert.equal(await b.current('ns/repo'), first);
+    await b.invalidate('ns/repo');
+    const second = await a.current('ns/repo');
+    assert.notEqual(second, first);
+    assert.equal(await b.current('ns/repo'), second);
+    await a.invalidateAll();
+    assert.notEqual(await b.current('ns/repo'), second);
+  });
+
+  it('reads of one turn of the event loop share one answer; a lost key gets a fresh token', async () => {
+    const v = await open();
+    const answers = await Promise.all([v.current('ns/one'), v.current('ns/one'), v.current('ns/two')]);
+    assert.equal(answers[0], answers[1]);
+    assert.notEqual(answers[0], answers[2]);
+    await raw.del(`${prefix}cache:v:repo:ns/one`);
+    const after = await v.current('ns/one');
+    assert.ok(typeof after === 'string' && after !== answers[0]);
+  });
+});
