@@ -1,8 +1,7 @@
 import type { Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { Errors, WharfError } from '../errors/index.js';
-
-const COALESCE_BYTES = 256 * 1024;
+import { buffersReleased } from './buffer-churn.js';
 
 /**
  * A pass-through that feeds every byte to `hash` and counts them. When `expectedLength` is
@@ -11,8 +10,6 @@ const COALESCE_BYTES = 256 * 1024;
  */
 export class MeasureStream extends Transform {
   #count = 0;
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
   readonly #hash: Hash | undefined;
   readonly #expected: number | undefined;
 
@@ -33,11 +30,10 @@ export class MeasureStream extends Transform {
       return;
     }
     this.#hash?.update(chunk);
-    // Hand storage fewer, larger writes (sockets deliver ~64 KiB pieces): measured faster pushes.
-    this.#pending.push(chunk);
-    this.#pendingBytes += chunk.length;
-    if (this.#pendingBytes >= COALESCE_BYTES) this.#release();
-    callback();
+    // The piece is passed on as is (storage drivers join pieces themselves, without a copy);
+    // it dies once stored, and so many dead pieces must not pile up in memory.
+    buffersReleased(chunk.length);
+    callback(null, chunk);
   }
 
   override _flush(callback: TransformCallback): void {
@@ -45,15 +41,7 @@ export class MeasureStream extends Transform {
       callback(new WharfError(Errors.SIZE_INVALID, `received ${this.#count} bytes, declared ${this.#expected}`));
       return;
     }
-    this.#release();
     callback();
-  }
-
-  #release(): void {
-    if (this.#pendingBytes === 0) return;
-    this.push(this.#pending.length === 1 ? this.#pending[0] : Buffer.concat(this.#pending, this.#pendingBytes));
-    this.#pending = [];
-    this.#pendingBytes = 0;
   }
 }
 

@@ -8,6 +8,7 @@ import { blobKey, isUploadId } from '../storage/layout.js';
 import { isStorageError, type UploadState } from '../storage/driver.js';
 import type { Location } from '../storage/locations/location-set.js';
 import { announceReplication, enqueueReplication, existingRepository, pushRepository, type RegistryContext, UNNAMED_ACTOR } from './context.js';
+import { buffersReleased } from './buffer-churn.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { feed, MeasureStream } from './measure-stream.js';
 import { UploadHashes } from './upload-hashes.js';
@@ -194,6 +195,7 @@ export class UploadService {
     for await (const chunk of await location.driver.readUpload(stateOf(row))) {
       hash.update(chunk as Buffer);
       seen += (chunk as Buffer).length;
+      buffersReleased((chunk as Buffer).length);
     }
     if (seen !== row.offset) {
       throw new WharfError(Errors.UNAVAILABLE, `upload ${row.id} holds ${seen} bytes in ${location.name}, expected ${row.offset}`);

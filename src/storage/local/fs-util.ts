@@ -1,21 +1,14 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { StorageError } from '../driver.js';
+import { FileRange } from './file-range.js';
 
 /** File-system helpers of LocalStorage. */
 export const DRIVER = 'LocalStorage';
 
-/** A stream of the inclusive range [start, end] of an open file, clamped to its size. */
-export async function openRange(handle: FileHandle, key: string, start: number, end?: number): Promise<Readable> {
-  const { size } = await handle.stat().catch(async (err) => (await handle.close(), fail(err, key, 'stat')));
-  const last = Math.min(end ?? size - 1, size - 1);
-  if (start > last) {
-    await handle.close();
-    return new Readable({ read() { this.push(null); } });
-  }
-  // 1 MiB reads: the default 64 KiB costs one promise round trip per piece, which showed as
-  // the top self time of a pull in the profile (bench/, see README "Performance").
-  return handle.createReadStream({ start, end: last, highWaterMark: 1 << 20 });
+/** A stream of the inclusive range [start, end] of an open file of `size` bytes, clamped to it. */
+export function openRange(handle: FileHandle, size: number, start: number, end?: number): Readable {
+  return new FileRange(handle, start, Math.min(end ?? size - 1, size - 1));
 }
 
 /** Tells, after a failed pipeline, whether the source (client) or the file failed first. */

@@ -1,4 +1,4 @@
-import { createWriteStream, type Dirent } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { StorageError, type ByteRange, type ObjectInfo, type StorageDriver, type UploadState } from '../driver.js';
 import { checkKey, checkPrefix } from '../keys.js';
 import { uploadKey } from '../layout.js';
+import { FileAppender } from './file-appender.js';
 import { DRIVER, fail, isMissing, openRange, syncDir, whichFailedFirst } from './fs-util.js';
 import type { LocalStorageParams } from './params.js';
 
@@ -41,7 +42,8 @@ export class LocalStorage implements StorageDriver {
   }
 
   async read(key: string, range?: ByteRange): Promise<Readable> {
-    return openRange(await this.openFile(key, 'r'), key, range?.start ?? 0, range?.end);
+    const { handle, size } = await this.openFile(key, 'r');
+    return openRange(handle, size, range?.start ?? 0, range?.end);
   }
 
   async delete(key: string): Promise<void> {
@@ -71,11 +73,11 @@ export class LocalStorage implements StorageDriver {
   async appendUpload(state: UploadState, data: Readable): Promise<UploadState> {
     const key = this.uploadKeyOf(state.id);
     const handle = await this.openSession(state, 'append to');
-    const out = createWriteStream(this.pathOf(key), { flags: 'r+', start: state.size });
+    const out = new FileAppender(handle, state.size);
     const failedFirst = whichFailedFirst(data, out);
     try {
       await pipeline(data, out);
-      await handle.sync();
+      await handle.sync(); // the appender synced all but the last few MiB already
       return { ...state, size: state.size + out.bytesWritten };
     } catch (err) {
       if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
@@ -88,8 +90,8 @@ export class LocalStorage implements StorageDriver {
   }
 
   async readUpload(state: UploadState): Promise<Readable> {
-    const key = this.uploadKeyOf(state.id);
-    return openRange(await this.openFile(key, 'r'), key, 0, state.size - 1);
+    const { handle, size } = await this.openFile(this.uploadKeyOf(state.id), 'r');
+    return openRange(handle, size, 0, state.size - 1);
   }
 
   async commitUpload(state: UploadState, key: string): Promise<void> {
@@ -130,11 +132,12 @@ export class LocalStorage implements StorageDriver {
     }
   }
 
-  private async openFile(key: string, flags: string): Promise<FileHandle> {
+  /** Opens the file of a key, which must be a regular file; returns its size too. */
+  private async openFile(key: string, flags: string): Promise<{ handle: FileHandle; size: number }> {
     const file = this.pathOf(key);
     const handle = await open(file, flags).catch((err) => fail(err, key, 'open'));
     const info = await handle.stat().catch(async (err) => (await handle.close(), fail(err, key, 'stat')));
-    if (info.isFile()) return handle;
+    if (info.isFile()) return { handle, size: info.size };
     await handle.close();
     throw new StorageError('not-found', DRIVER, key, 'not a file');
   }
@@ -145,9 +148,8 @@ export class LocalStorage implements StorageDriver {
    */
   private async openSession(state: UploadState, action: string): Promise<FileHandle> {
     const key = this.uploadKeyOf(state.id);
-    const handle = await this.openFile(key, 'r+');
+    const { handle, size } = await this.openFile(key, 'r+');
     try {
-      const { size } = await handle.stat();
       if (size < state.size) {
         throw new StorageError('conflict', DRIVER, key, `cannot ${action} upload: it holds ${size} bytes, state says ${state.size}`);
       }

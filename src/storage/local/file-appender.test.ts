@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { type FileHandle, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { after, before, describe, it } from 'node:test';
+import { FileAppender, SYNC_EVERY, WRITE_JOIN } from './file-appender.js';
+
+/** `count` pieces of `size` random bytes, as a socket would deliver a body. */
+function pieces(count: number, size = 64 * 1024): Buffer[] {
+  return Array.from({ length: count }, () => randomBytes(size));
+}
+
+/** A handle whose writev and datasync calls are recorded (and optionally altered). */
+function spy(handle: FileHandle, options: { maxPerWrite?: number; failSync?: boolean } = {}) {
+  const calls = { writev: [] as number[], datasync: 0 };
+  const spied = new Proxy(handle, {
+    get(target, property) {
+      if (property === 'writev') {
+        return (buffers: Buffer[], position: number) => {
+          // A short write: only the first maxPerWrite bytes.
+          let room = options.maxPerWrite ?? Infinity;
+          const some: Buffer[] = [];
+          for (const buffer of buffers) {
+            if (room <= 0) break;
+            some.push(buffer.subarray(0, Math.min(buffer.length, room)));
+            room -= buffer.length;
+          }
+          calls.writev.push(some.reduce((n, b) => n + b.length, 0));
+          return target.writev(some, position);
+        };
+      }
+      if (property === 'datasync') {
+        return () => {
+          calls.datasync += 1;
+          return options.failSync ? Promise.reject(Object.assign(new Error('EIO'), { code: 'EIO' })) : target.datasync();
+        };
+      }
+      const value = Reflect.get(target, property) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { handle: spied, calls };
+}
+
+describe('FileAppender', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'wharf-file-appender-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  async function fileWith(name: string, content: Buffer): Promise<{ file: string; handle: FileHandle }> {
+    const file = path.join(dir, name);
+    await writeFile(file, content);
+    return { file, handle: await open(file, 'r+') };
+  }
+
+  it('appends from `start` on, joining the pieces queued behind a write into one writev', async () => {
+    const head = Buffer.from('already here');
+    const { file, handle } = await fileWith('join', head);
+    const body = pieces(64);
+    const { handle: spied, calls } = spy(handle);
+    const out = new FileAppender(spied, head.length);
+    await pipeline(Readable.from(body), out);
+    await handle.close();
+    assert.deepEqual(await readFile(file), Buffer.concat([head, ...body]));
+    assert.equal(out.bytesWritten, 64 * 64 * 1024);
+    assert.ok(calls.writev.length < 64 / 4, `${calls.writev.length} writes for 64 pieces`);
+    assert.ok(Math.max(...calls.writev) <= WRITE_JOIN + 64 * 1024);
+  });
+
+  it('syncs in the background as it goes, every SYNC_EVERY bytes', async () => {
+    const { handle } = await fileWith('sync', Buffer.alloc(0));
+    const { handle: spied, calls } = spy(handle);
+    const count = Math.ceil((2.5 * SYNC_EVERY) / (1 << 20));
+    await pipeline(Readable.from(pieces(count, 1 << 20)), new FileAppender(spied, 0));
+    await handle.close();
+    assert.ok(calls.datasync >= 1 && calls.datasync <= 2, `${calls.datasync} syncs`);
+  });
+
+  it('finishes what a short write left', async () => {
+    const { file, handle } = await fileWith('short', Buffer.alloc(0));
+    const body = pieces(20, 10_000);
+    const { handle: spied, calls } = spy(handle, { maxPerWrite: 15_000 });
+    await pipeline(Readable.from(body), new FileAppender(spied, 0));
+    await handle.close();
+    assert.deepEqual(await readFile(file), Buffer.concat(body));
+    assert.ok(calls.writev.every((n) => n <= 15_000));
+  });
+
+  it('fails when a background sync fails', async () => {
+    const { handle } = await fileWith('eio', Buffer.alloc(0));
+    const { handle: spied } = spy(handle, { failSync: true });
+    await assert.rejects(pipeline(Readable.from(pieces(Math.ceil(SYNC_EVERY / (1 << 20)) + 2, 1 << 20)), new FileAppender(spied, 0)), /EIO/);
+    await handle.close();
+  });
+
+  it('when destroyed, closes only after the write in flight has settled', async () => {
+    const { handle } = await fileWith('destroy', Buffer.alloc(0));
+    let settled = false;
+    const slow = new Proxy(handle, {
+      get(target, property) {
+        if (property === 'writev') {
+          return async (buffers: Buffer[], position: number) => {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            const result = await target.writev(buffers, position);
+            settled = true;
+            return result;
+          };
+        }
+        const value = Reflect.get(target, property) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const out = new FileAppender(slow, 0);
+    out.write(randomBytes(1000));
+    out.destroy();
+    await new Promise((resolve) => out.once('close', resolve));
+    assert.equal(settled, true);
+    await handle.close();
+  });
+});
