@@ -1,24 +1,40 @@
-// `npm run bench -- scale`: the replication operator commands as child processes on PostgreSQL
-// holding 100k (or more) synthetic blobs, and how their times grow with the blob count.
+// `npm run bench -- scale`: on PostgreSQL holding generated data (100k blobs / 10k repositories
+// by default, 1M / 100k with --blobs 1000000), manifest GET by tag against an empty database, and
+// the replication operator commands as child processes, with how their times grow with size.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fmt, machineLine, positiveInt, stats, table, writeResult, type Suite } from '../support/figures.js';
 import type { TestDatabase } from '../../test/support/postgres.js';
-import { generatedDatabase, shapeFor, type Shape } from '../support/scale-data.js';
-import { cloneDatabase, pgClient, postgresServer, postgresVersion } from '../support/services.js';
+import { generatedDatabase, sampleTag, shapeFor, type Shape } from '../support/scale-data.js';
+import { manifestGetTable, measureManifestGets, PUSHED, type GetRow } from '../support/scale-get.js';
+import { cloneDatabase, pgClient, postgresServer, postgresVersion, redisServer } from '../support/services.js';
 import { configYaml, requireFreshBuild, runWharf, type CliRun } from '../support/wharf.js';
 
-const HELP = `usage: npm run bench -- scale [--blobs N[,N...]] [--backlog J] [--repeat R] [--postgres URL] [--keep]
+const HELP = `usage: npm run bench -- scale [--blobs N[,N...]] [--repositories R] [--backlog J] [--repeat R]
+                             [--get-rounds G] [--wrk-seconds S] [--skip-get] [--cached-only]
+                             [--postgres URL] [--redis URL] [--keep]
 
 For each blob count N (default 100000; --blobs 100000,1000000 shows the scaling): creates a
-throwaway PostgreSQL database, runs \`wharf migrate\`, generates N blobs with set-based SQL (every
-blob at us, every second one at eu; N/100 repositories in N/1000 namespaces, a link per blob and a
-second one for every 5th; eu as region of every 20th namespace; J pending jobs of blobs missing
-eu, default 1% of N; dead jobs for 0.1%; VACUUM ANALYZE). Then R times (sizes interleaved), on a fresh copy
-of that database (CREATE DATABASE ... TEMPLATE), times these child processes of dist/ (\`npm run
-build\` first) in this order:
+throwaway PostgreSQL database, runs \`wharf migrate\` and generates with set-based SQL: N blobs
+(every one at us, every second one at eu), N/10 repositories (--repositories) in 1/100 as many
+namespaces, each blob linked into one repository and every 5th into a second; per repository 1
+to 3 OCI manifests (a config and two layers of its own blobs plus one of 64 shared base layers;
+manifest_blob rows, repo_blob links) tagged v1..vn, \`latest\` on the newest with its history;
+eu as region of every 20th namespace; J pending jobs of blobs missing eu (default 1% of N),
+dead jobs for 0.1%; VACUUM ANALYZE.
+
+Manifest GET (unless --skip-get): \`wharf serve --roles web\` (open access, locations us and eu)
+on an empty database with the benchmark's small image pushed as ${PUSHED.repository}:${PUSHED.tag}, and on a
+copy of each generated database with the same image pushed; \`wrk -t2 -c32 -d<S>s --latency\`
+GETs (docker's Accept header) of that image and of \`latest\` in a generated repository, after a
+2 s warm-up each, G rounds with the order rotating. All with Redis (the in-process manifest
+cache, checked against a Redis version per request) and, unless --cached-only, again without
+Redis (nothing cached: every GET reads PostgreSQL). Prints req/s, p50/p99 and loaded/empty.
+
+Operator commands: R times (sizes interleaved), on a fresh copy of each database (CREATE DATABASE
+... TEMPLATE), times these child processes of dist/ (\`npm run build\` first) in this order:
   wharf --help                                   (node + CLI start, for reference)
   wharf replication status --json
   wharf backfill-replication --dry-run
@@ -32,12 +48,19 @@ is not in them) and the outcome per command; with two or more counts, the growth
 log(t2/t1)/log(N2/N1) of each median minus the --help median (1 = linear). Writes
 bench/results/<timestamp>-scale.json.
 
-  --blobs N[,N]   blob counts (default 100000)
-  --backlog J     pending replication jobs in the generated data (default: 1% of each count)
-  --repeat R      runs per count, each on a fresh copy (default 3)
-  --postgres URL  server for the throwaway databases (default: WHARF_TEST_POSTGRES_URL, else
-                  postgresql://postgres@127.0.0.1:5432/postgres)
-  --keep          keep the generated database of the last count (printed) for EXPLAIN ANALYZE`;
+  --blobs N[,N]     blob counts (default 100000)
+  --repositories R  repositories per count (default: a tenth of the blobs, at least 100)
+  --backlog J       pending replication jobs in the generated data (default: 1% of each count)
+  --repeat R        operator-command runs per count, each on a fresh copy (default 3)
+  --get-rounds G    wrk rounds per GET row (default 3)
+  --wrk-seconds S   seconds per wrk round (default 10)
+  --skip-get        no manifest GET figure
+  --cached-only     manifest GET with Redis only
+  --postgres URL    server for the throwaway databases (default: WHARF_TEST_POSTGRES_URL, else
+                    postgresql://postgres@127.0.0.1:5432/postgres)
+  --redis URL       Redis for the GET figure (default: WHARF_TEST_REDIS_URL, else
+                    redis://127.0.0.1:6379; a fresh key prefix per server, deleted at the end)
+  --keep            keep the generated database of the last count (printed) for EXPLAIN ANALYZE`;
 
 const STEPS: readonly { label: string; args: (config: string, withoutEu: string) => string[] }[] = [
   { label: '--help (start-up)', args: () => ['--help'] },
@@ -84,18 +107,41 @@ async function runSteps(server: string, size: Size, round: number): Promise<Step
 }
 
 async function main(args: string[]): Promise<void> {
-  const options = { blobs: { type: 'string', default: '100000' }, backlog: { type: 'string' }, repeat: { type: 'string', default: '3' }, postgres: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+  const options = {
+    blobs: { type: 'string', default: '100000' },
+    repositories: { type: 'string' },
+    backlog: { type: 'string' },
+    repeat: { type: 'string', default: '3' },
+    'get-rounds': { type: 'string', default: '3' },
+    'wrk-seconds': { type: 'string', default: '10' },
+    'skip-get': { type: 'boolean' },
+    'cached-only': { type: 'boolean' },
+    postgres: { type: 'string' },
+    redis: { type: 'string' },
+    keep: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  } as const;
   const { values } = parseArgs({ args, options });
   if (values.help) return void console.log(HELP);
   const counts = (values.blobs ?? '').split(',').map((n) => positiveInt('blobs', n.replace(/_/g, '')));
   const repeat = positiveInt('repeat', values.repeat);
+  const getRounds = positiveInt('get-rounds', values['get-rounds']);
+  const wrkSeconds = positiveInt('wrk-seconds', values['wrk-seconds']);
+  const optional = (name: string, value: string | undefined) => (value === undefined ? undefined : positiveInt(name, value.replace(/_/g, '')));
+  const backlog = optional('backlog', values.backlog);
+  const repositories = optional('repositories', values.repositories);
   requireFreshBuild();
   const server = postgresServer(values.postgres);
   const version = await pgClient(server).then((c) => postgresVersion(c).finally(() => c.end()));
   const sizes: Size[] = [];
+  let gets: GetRow[] = [];
+  const wrk = { threads: 2, connections: 32, seconds: wrkSeconds };
   try {
-    const backlog = values.backlog === undefined ? undefined : positiveInt('backlog', values.backlog);
-    for (const n of counts) sizes.push(await prepare(server, shapeFor(n, backlog)));
+    for (const n of counts) sizes.push(await prepare(server, shapeFor(n, { backlog, repositories })));
+    if (!values['skip-get']) {
+      const loaded = sizes.map((size) => ({ label: sizeLabel(size.shape), template: size.template, sample: sampleTag(size.shape) }));
+      gets = await measureManifestGets({ postgres: server, redis: redisServer(values.redis), loaded, rounds: getRounds, wrk, warmupSeconds: 2, uncached: !values['cached-only'] });
+    }
     for (let round = 1; round <= repeat; round++) {
       for (const size of round % 2 === 1 ? sizes : [...sizes].reverse()) size.runs.push(await runSteps(server, size, round));
     }
@@ -106,12 +152,16 @@ async function main(args: string[]): Promise<void> {
     }
   }
 
+  if (gets.length > 0) {
+    console.log(`\nmanifest GET by tag on ${version}: \`wrk -t${wrk.threads} -c${wrk.connections} -d${wrk.seconds}s --latency\`, docker's Accept header, ${getRounds} round(s) per row, rows interleaved; req/s and p99 are medians over rounds`);
+    console.log(manifestGetTable(gets));
+  }
   console.log(`\nreplication operator commands on ${version}, synthetic data; wall clock per child process, ${repeat} run(s) per count, counts interleaved`);
   console.log(`  ${machineLine()}`);
   const medians = sizes.map((size) => STEPS.map((_, i) => stats(size.runs.map((r) => r[i]?.seconds ?? NaN)).median));
   for (const [s, size] of sizes.entries()) {
     const rows = Object.entries(size.rows).map(([t, n]) => `${t} ${fmt.n(n)}`).join(', ');
-    console.log(`\n${fmt.n(size.shape.blobs)} blobs, ${fmt.n(size.shape.backlog)} pending jobs (${rows}); generated in ${fmt.s(size.generateSeconds)}`);
+    console.log(`\n${sizeLabel(size.shape)}, ${fmt.n(size.shape.backlog)} pending jobs (${rows}); generated in ${fmt.s(size.generateSeconds)}`);
     const lines = STEPS.map((step, i) => {
       const all = size.runs.map((r) => r[i]).filter((x): x is Step => x !== undefined);
       const t = stats(all.map((x) => x.seconds));
@@ -132,9 +182,11 @@ async function main(args: string[]): Promise<void> {
     });
     console.log(table(['command', fmt.n(n1), fmt.n(n2), 'time ratio', 'exponent', ''], rows, [0, 5]));
   }
-  const path = await writeResult('scale', { postgres: version, repeat, sizes: sizes.map(({ template: _t, ...size }) => size) });
+  const path = await writeResult('scale', { postgres: version, repeat, manifestGet: { wrk, rounds: getRounds, rows: gets }, sizes: sizes.map(({ template: _t, ...size }) => size) });
   console.log(`\nwritten: ${path}`);
 }
+
+const sizeLabel = (shape: Shape) => `${fmt.n(shape.blobs)} blobs / ${fmt.n(shape.repositories)} repos`;
 
 /** The last line of output (for a status: the counts at eu); on failure, stderr. */
 function outcome(run: Step): string {

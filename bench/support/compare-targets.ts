@@ -42,7 +42,7 @@ export async function embeddedWharf(work: string): Promise<Target> {
 }
 
 /** Deletes every key under `prefix` (what a Wharf process on that prefix left). */
-async function dropRedisPrefix(url: string, prefix: string): Promise<void> {
+export async function dropRedisPrefix(url: string, prefix: string): Promise<void> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await redis.connect();
