@@ -10,7 +10,7 @@
  * gate: when it fails, logins proceed (and a warning is logged) rather than locking everyone out.
  * Addresses are not secrets; credentials never reach this module.
  */
-import { Redis } from 'ioredis';
+import { cacheRedisClient, closeRedisClient } from './redis-client.js';
 import type { RedisConfig } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
 
@@ -92,19 +92,10 @@ export function memoryLoginThrottle(options: LoginThrottleOptions & { now?: () =
  */
 export function redisLoginThrottle(redis: RedisConfig, options: LoginThrottleOptions & { logger?: Logger } = {}): LoginThrottle {
   const policy = policyOf(options);
-  const client = new Redis({
-    host: redis.host,
-    port: redis.port,
-    password: redis.password,
-    db: redis.db,
-    ...(redis.tls ? { tls: {} } : {}),
-    connectionName: `${redis.prefix}wharf-login-throttle`,
-    // A login must not wait on a Redis outage: a command queued while connecting fails with the
-    // first failed connection attempt, one sent to a stalled server after a short timeout, and
-    // between reconnection attempts nothing is sent at all (see `available`).
-    commandTimeout: 500,
-    maxRetriesPerRequest: 0,
-  });
+  // A login must not wait on a Redis outage: a command queued while connecting fails with the
+  // first failed connection attempt, one sent to a stalled server after a short timeout, and
+  // between reconnection attempts nothing is sent at all (see `available`).
+  const client = cacheRedisClient(redis, 'wharf-login-throttle', { commandTimeout: 500 });
   let warned = false;
   client.on('error', (err: Error) => warnOnce(err));
   client.on('ready', () => (warned = false));
@@ -149,14 +140,6 @@ export function redisLoginThrottle(redis: RedisConfig, options: LoginThrottleOpt
         warnOnce(err);
       }
     },
-    async close() {
-      try {
-        if (client.status === 'ready') await client.quit();
-      } catch {
-        // already gone
-      } finally {
-        client.disconnect();
-      }
-    },
+    close: () => closeRedisClient(client),
   };
 }

@@ -19,7 +19,7 @@
  *   never cached and every read goes to the database.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { cacheRedisClient, closeRedisClient } from './redis-client.js';
 import type { RedisConfig } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
 
@@ -97,18 +97,11 @@ export function redisVersions(redis: RedisConfig, options: RedisVersionsOptions)
   const { logger } = options;
   const keyTtlMs = options.keyTtlMs ?? DEFAULT_KEY_TTL_MS;
   const attempts = options.attempts ?? DEFAULT_ATTEMPTS;
-  const client = new Redis({
-    host: redis.host,
-    port: redis.port,
-    password: redis.password,
-    db: redis.db,
-    ...(redis.tls ? { tls: {} } : {}),
-    connectionName: `${redis.prefix}wharf-cache`,
+  const client = cacheRedisClient(redis, 'wharf-cache', {
     // Invalidations and version reads of one turn of the event loop go out in one write.
     enableAutoPipelining: true,
     // A read must not wait on an outage: it falls back to the database.
     commandTimeout: 1000,
-    maxRetriesPerRequest: 0,
   });
   let warned = false;
   client.on('error', (err: Error) => {
@@ -185,14 +178,6 @@ export function redisVersions(redis: RedisConfig, options: RedisVersionsOptions)
     },
     invalidate: (name) => replace([repoKey(name)]),
     invalidateAll: () => replace([allKey]),
-    async close() {
-      try {
-        if (client.status === 'ready') await client.quit();
-      } catch {
-        // already gone
-      } finally {
-        client.disconnect();
-      }
-    },
+    close: () => closeRedisClient(client),
   };
 }
