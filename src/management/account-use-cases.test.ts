@@ -6,11 +6,8 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Actor, Principal } from '../auth/principal.js';
 import { tokenHash } from '../auth/secrets.js';
-import { StoreAuthorizer } from '../auth/store-authorizer.js';
 import { Errors, type ErrorEntry, WharfError } from '../errors/index.js';
 import type { MetadataStore } from '../metadata/store.js';
-import { silentLogger } from '../observability/logger.js';
-import { LocationSet } from '../storage/locations/location-set.js';
 import { forEachDialect, type OpenedMetadata } from '../../test/support/metadata.js';
 import { ApiTokens } from './api-tokens.js';
 import type { ManagementContext } from './context.js';
@@ -19,6 +16,7 @@ import { Robots } from './robots.js';
 import { Teams } from './teams.js';
 import { UserAdministration } from './user-administration.js';
 import { createUser } from './users.js';
+import { managementContext } from '../../test/support/management.js';
 
 async function refusedWith(work: Promise<unknown>, entry: ErrorEntry, message?: RegExp): Promise<void> {
   await assert.rejects(work, (err: unknown) => {
@@ -39,14 +37,7 @@ await forEachDialect((dialect, open) => {
     beforeEach(async () => {
       db = await open();
       metadata = db.store;
-      ctx = {
-        metadata,
-        authorizer: new StoreAuthorizer({ metadata, anonymousAccess: true }),
-        logger: silentLogger(),
-        locations: new LocationSet([], []),
-        defaultLocationIds: [],
-        superUsers: ['root'],
-      };
+      ctx = managementContext(metadata, { superUsers: ['root'] });
       const system: Actor = { principal: { kind: 'anonymous' }, ip: undefined };
       for (const name of ['root', 'alice', 'bob']) {
         const user = await createUser(metadata, system, { username: name, password: `${name}-password` });

@@ -4,13 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Principal } from '../auth/principal.js';
-import { StoreAuthorizer } from '../auth/store-authorizer.js';
 import { isWharfError } from '../errors/index.js';
 import { openMetadataStore } from '../metadata/sql/metadata-store.js';
 import type { Id, MetadataStore } from '../metadata/store.js';
-import { silentLogger } from '../observability/logger.js';
-import { LocationSet } from '../storage/locations/location-set.js';
 import { AuditLogService, LOGS_PER_PAGE, type LogPage, type LogWindow, parseDay } from './audit-log.js';
+import { managementContext } from '../../test/support/management.js';
 
 const ROOT: Principal = { kind: 'user', id: 1, name: 'root', superuser: true };
 const DAY = 86_400_000;
@@ -45,14 +43,7 @@ describe('audit log paging', () => {
     dir = await mkdtemp(join(tmpdir(), 'wharf-audit-'));
     metadata = await openMetadataStore({ dialect: 'sqlite', path: join(dir, 'wharf.db') });
     await metadata.migrate();
-    logs = new AuditLogService({
-      metadata,
-      authorizer: new StoreAuthorizer({ metadata, anonymousAccess: true }),
-      logger: silentLogger(),
-      locations: new LocationSet([], []),
-      defaultLocationIds: [],
-      superUsers: [],
-    });
+    logs = new AuditLogService(managementContext(metadata));
     await metadata.transaction(async (tx) => {
       for (let i = 0; i < 2_100; i++) {
         await tx.audit.record({ kind: 'test', performer: { kind: 'user', name: 'root' }, namespace: 'acme', repository: undefined, ip: undefined, metadata: { i } });

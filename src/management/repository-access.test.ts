@@ -4,15 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Principal } from '../auth/principal.js';
-import { StoreAuthorizer } from '../auth/store-authorizer.js';
 import { parseRepositoryName } from '../domain/index.js';
 import { isWharfError } from '../errors/index.js';
 import { openMetadataStore } from '../metadata/sql/metadata-store.js';
 import type { MetadataStore, RepositoryRole } from '../metadata/store.js';
-import { silentLogger } from '../observability/logger.js';
-import { LocationSet } from '../storage/locations/location-set.js';
 import type { ManagementContext } from './context.js';
 import { checkRepositoryName, checkTag, findRepository, hasRole, openRepository } from './repository-access.js';
+import { managementContext } from '../../test/support/management.js';
 
 const code = (expected: string) => (e: unknown) => isWharfError(e) && e.entry.code === expected;
 
@@ -49,14 +47,7 @@ describe('openRepository', () => {
     dir = await mkdtemp(join(tmpdir(), 'wharf-repo-access-'));
     metadata = await openMetadataStore({ dialect: 'sqlite', path: join(dir, 'wharf.db') });
     await metadata.migrate();
-    ctx = {
-      metadata,
-      authorizer: new StoreAuthorizer({ metadata, anonymousAccess: true }),
-      logger: silentLogger(),
-      locations: new LocationSet([], []),
-      defaultLocationIds: [],
-      superUsers: [],
-    };
+    ctx = managementContext(metadata);
     const a = await metadata.stores.accounts.createUser({ name: 'alice' });
     const b = await metadata.stores.accounts.createUser({ name: 'bob' });
     alice = { kind: 'user', id: a.id, name: a.name, superuser: false };

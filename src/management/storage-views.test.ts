@@ -3,16 +3,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { StoreAuthorizer } from '../auth/store-authorizer.js';
 import type { Principal } from '../auth/principal.js';
 import { isWharfError } from '../errors/index.js';
 import { openMetadataStore } from '../metadata/sql/metadata-store.js';
 import type { MetadataStore, ReplicationStatus } from '../metadata/store.js';
-import { silentLogger } from '../observability/logger.js';
 import { createDriver } from '../storage/drivers.js';
 import { LocationSet } from '../storage/locations/location-set.js';
 import type { ManagementContext } from './context.js';
 import { replicationStatus, replicationStatusView, storageLocations } from './storage-views.js';
+import { managementContext } from '../../test/support/management.js';
 
 const ROOT: Principal = { kind: 'user', id: 1, name: 'root', superuser: true };
 const LISTED: Principal = { kind: 'user', id: 2, name: 'listed', superuser: false };
@@ -33,14 +32,7 @@ describe('storage views', () => {
     );
     // This instance prefers west; only east is a default location.
     const locations = new LocationSet(located, ['west', 'east']);
-    ctx = {
-      metadata,
-      authorizer: new StoreAuthorizer({ metadata, anonymousAccess: true }),
-      logger: silentLogger(),
-      locations,
-      defaultLocationIds: [rows.get('east')!.id],
-      superUsers: ['listed'],
-    };
+    ctx = managementContext(metadata, { locations, defaultLocationIds: [rows.get('east')!.id], superUsers: ['listed'] });
   });
   after(async () => {
     await metadata.close();
