@@ -11,7 +11,7 @@ import { loadSigningKey } from './auth/signing-key.js';
 import { StoreAuthorizer } from './auth/store-authorizer.js';
 import { type LoginThrottle, memoryLoginThrottle, redisLoginThrottle } from './cache/login-throttle.js';
 import { RepositoryViewCache } from './cache/repository-view-cache.js';
-import { localVersions, noVersions, redisVersions, type RepositoryVersions } from './cache/repository-versions.js';
+import { databaseFileVersions, localVersions, noVersions, redisVersions, type RepositoryVersions } from './cache/repository-versions.js';
 import { type Config, embeddedConfig, loadConfigFile } from './config/index.js';
 import { accountRoutes } from './http/api/account-routes.js';
 import { discoveryRoutes } from './http/api/openapi.js';
@@ -34,6 +34,7 @@ import type { WorkNotifier } from './jobs/notifier.js';
 import type { JobRunner } from './jobs/runner.js';
 import { openNotifier, replicationPolicy, replicationRunner } from './workers.js';
 import { UploadCleaner } from './jobs/uploads/upload-cleaner.js';
+import { ROLES, type Role } from './roles.js';
 
 /** The config a command runs with: --config, else WHARF_CONFIG, else ./config.yaml, else the embedded default. */
 export function resolveConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Config {
@@ -60,9 +61,7 @@ export interface App {
   close(): Promise<void>;
 }
 
-/** What one process runs: the HTTP API (`web`), the replication worker (`replication`). */
-export const ROLES = ['web', 'replication'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role } from './roles.js';
 
 export interface AppOptions {
   readonly migrate?: boolean;
@@ -124,13 +123,18 @@ const MANIFEST_ROW_OVERHEAD = 512;
 
 /**
  * Who tells this process that a repository's cached reads are stale (cache/repository-versions.ts):
- * Redis when configured (any number of instances); in memory for SQLite, which one process
- * serves; nothing for PostgreSQL without Redis, where other instances' writes would go unseen,
- * so tag and repository lookups always read the database there.
+ * Redis when configured (any number of instances); for a SQLite file, its commit counter (the
+ * processes of `serve --workers N` and operator commands all write the one file); in memory for
+ * an in-memory SQLite database; nothing for PostgreSQL without Redis, where other instances'
+ * writes would go unseen, so tag and repository lookups always read the database there.
  */
-function cacheVersions(config: Config, logger: Logger): RepositoryVersions {
+async function cacheVersions(config: Config, logger: Logger): Promise<RepositoryVersions> {
   if (config.redis) return redisVersions(config.redis, { logger });
-  return config.database.dialect === 'sqlite' ? localVersions() : noVersions();
+  const { database } = config;
+  if (database.dialect !== 'sqlite') return noVersions();
+  if (database.path === ':memory:') return localVersions();
+  const { sqliteCommitCounter } = await import('./metadata/dialects/sqlite.js');
+  return databaseFileVersions(sqliteCommitCounter(database.path));
 }
 
 /**
@@ -162,7 +166,7 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
     closing.push(() => notifier.close());
     const policy = replicationPolicy(config, locations);
     const urls = new UrlBuilder(config.serverHostname, config.preferredUrlScheme);
-    const versions = cacheVersions(config, logger);
+    const versions = await cacheVersions(config, logger);
     closing.push(() => versions.close());
     const access = await wireAccess(config, metadata, locations, policy.defaultLocationIds, urls, versions, logger);
     closing.push(() => access.throttle.close());

@@ -2,7 +2,7 @@
 // nginx static files on this machine, in one run, every figure's rounds interleaved across the
 // servers. One table of figures and Wharf/peer ratios, never a verdict.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { blobFigure, manifestFigure, MANIFEST_REPO, MANIFEST_TAG, replicationFigure, skopeoFigure, type FigureContext, type FigureResult } from '../support/compare-figures.js';
@@ -25,7 +25,7 @@ type FigureId = keyof typeof FIGURES;
 const ALIASES: Record<string, FigureId> = { manifest: 'fig1', blob: 'fig2', skopeo: 'fig3', replication: 'fig4' };
 
 const HELP = `usage: npm run bench -- [compare] [--rounds N] [--blob-mb N] [--only fig1,fig2,...]
-                      [--wrk-seconds N] [--postgres URL] [--redis URL]
+                      [--wrk-seconds N] [--workers N] [--postgres URL] [--redis URL]
 
 Measures, in one run on this machine, each figure's rounds interleaved across the servers (the
 order rotates every round), and prints ONE table of medians, spreads, peak RSS and the ratios
@@ -35,14 +35,18 @@ Servers (each skipped, with a line saying so, when its tool or service is missin
   wharf (sqlite)     \`wharf serve\` with no config file: SQLite + LocalStorage, open access
   wharf (pg+redis)   \`wharf serve --roles web\` on a fresh PostgreSQL database (dropped at the end),
                      Redis under a fresh WHARF_REDIS_PREFIX (deleted at the end), LocalStorage
+  ... N workers)     the same two with \`--workers N\` (one serving process per core by default),
+                     in fig1 only: nginx runs one worker per core too, and RSS targets are
+                     about one process (peak RSS of these rows sums the supervisor and workers)
   distribution       /usr/bin/docker-registry (Distribution 2.8), filesystem storage
   nginx              /usr/sbin/nginx serving the same manifest and blob bytes as static files
 Figures (--only takes their ids or names):
-  fig1 (manifest)    ${FIGURES.fig1}; all four servers
+  fig1 (manifest)    ${FIGURES.fig1}; every server
   fig2 (blob)        ${FIGURES.fig2}; GET only for nginx
   fig3 (skopeo)      ${FIGURES.fig3}; the registries
   fig4 (replication) ${FIGURES.fig4}; Wharf's worker on PostgreSQL
-  peak RSS           VmHWM of every server process during each figure (each figure restarts them)
+  peak RSS           VmHWM of every server process during each figure (each figure restarts them);
+                     a server of several processes sums them
 
 Wharf runs from dist/: run \`npm run build\` first (the bench refuses a dist/ older than src/).
 The whole default run takes about 10 minutes; \`--rounds 1 --blob-mb 64\` is a quick check.
@@ -51,6 +55,8 @@ The whole default run takes about 10 minutes; \`--rounds 1 --blob-mb 64\` is a q
   --blob-mb N       blob size of fig2 and fig4 in MiB (default 1024)
   --only LIST       comma-separated figures to run (default: all)
   --wrk-seconds N   duration of each wrk run of fig1 (default 10)
+  --workers N       serving processes of the multi-process Wharf rows of fig1 (default: one per
+                    core, here ${availableParallelism()}); 1 leaves those rows out
   --postgres URL    server for the throwaway database (default: WHARF_TEST_POSTGRES_URL, else
                     postgresql://postgres@127.0.0.1:5432/postgres)
   --redis URL       Redis (default: WHARF_TEST_REDIS_URL, else redis://127.0.0.1:6379)
@@ -74,6 +80,7 @@ async function main(args: string[]): Promise<void> {
     'blob-mb': { type: 'string', default: '1024' },
     only: { type: 'string' },
     'wrk-seconds': { type: 'string', default: '10' },
+    workers: { type: 'string', default: String(availableParallelism()) },
     postgres: { type: 'string' },
     redis: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -83,6 +90,7 @@ async function main(args: string[]): Promise<void> {
   const rounds = positiveInt('rounds', values.rounds);
   const blobMb = positiveInt('blob-mb', values['blob-mb']);
   const wrkSeconds = positiveInt('wrk-seconds', values['wrk-seconds']);
+  const workers = positiveInt('workers', values.workers);
   const bytes = blobMb * 2 ** 20;
   const only = parseOnly(values.only);
   requireFreshBuild();
@@ -113,9 +121,10 @@ async function main(args: string[]): Promise<void> {
   try {
     const needsServers = figures.some((f) => f !== 'fig4');
     if (needsServers) {
-      targets.push(await embeddedWharf(work));
+      const several = workers > 1 ? [{ workers, figures: ['fig1'] }] : [];
+      for (const spec of [undefined, ...several]) targets.push(await embeddedWharf(work, spec));
       try {
-        targets.push(await postgresRedisWharf(work, postgresServer(values.postgres), redisServer(values.redis)));
+        for (const spec of [undefined, ...several]) targets.push(await postgresRedisWharf(work, postgresServer(values.postgres), redisServer(values.redis), spec));
       } catch (err) {
         skip(`wharf (pg+redis): ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -125,10 +134,11 @@ async function main(args: string[]): Promise<void> {
       }
     }
     const ctx: FigureContext = { work, rounds, log };
+    const targetsOf = (id: FigureId) => targets.filter((t) => t.figures === undefined || t.figures.includes(id));
     const runners: Record<FigureId, () => Promise<FigureResult>> = {
-      fig1: async () => manifestFigure(ctx, targets, { seconds: wrkSeconds, warmupSeconds: 2, threads: 2, connections: 32, image, site }),
-      fig2: () => blobFigure(ctx, targets, { bytes, site }),
-      fig3: () => skopeoFigure(ctx, targets),
+      fig1: async () => manifestFigure(ctx, targetsOf('fig1'), { seconds: wrkSeconds, warmupSeconds: 2, threads: 2, connections: 32, image, site }),
+      fig2: () => blobFigure(ctx, targetsOf('fig2'), { bytes, site }),
+      fig3: () => skopeoFigure(ctx, targetsOf('fig3')),
       fig4: () => replicationFigure(ctx, { bytes, postgres: postgresServer(values.postgres) }),
     };
     for (const id of figures) {
@@ -159,7 +169,7 @@ async function main(args: string[]): Promise<void> {
   console.log(`\nWharf side by side, ${rounds} round${rounds === 1 ? '' : 's'} per figure interleaved across servers, ${minutes} min, all on 127.0.0.1`);
   for (const t of targets) console.log(`  ${t.label}: ${t.description}`);
   for (const r of results) for (const note of r.notes) console.log(`  ${note}`);
-  if (figures.includes('fig1')) console.log(`  wrk ${await wrkVersion()}; peak RSS = VmHWM of the server process (nginx: master + workers) during that figure only`);
+  if (figures.includes('fig1')) console.log(`  wrk ${await wrkVersion()}; peak RSS = VmHWM of the server process, summed with its children for nginx (master + workers) and wharf --workers (supervisor + workers), during that figure only`);
   for (const line of [...skipped, ...failures]) console.log(`  ${line}`);
   console.log('');
   console.log(formatTable(summaries, rounds));
@@ -168,7 +178,7 @@ async function main(args: string[]): Promise<void> {
   console.log(machineLine());
 
   const path = await writeResult('compare', {
-    options: { rounds, blobMb, only, wrkSeconds },
+    options: { rounds, blobMb, only, wrkSeconds, workers },
     servers: targets.map(({ id, label, kind, version, description }) => ({ id, label, kind, version, description })),
     skipped,
     failures,

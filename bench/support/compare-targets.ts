@@ -21,22 +21,37 @@ export interface Target {
   readonly version: string;
   /** One line for the printed notes. */
   readonly description: string;
+  /** The figures (ids) it takes part in; all when undefined. */
+  readonly figures?: readonly string[];
   /** Starts the server for `phase` (a figure id); its output goes to <work>/<id>-<phase>.log. */
   start(phase: string): Promise<RegistryProcess>;
   close(): Promise<void>;
 }
 
-/** Wharf with no config file: SQLite + LocalStorage under <work>/wharf/data, open access. */
-export async function embeddedWharf(work: string): Promise<Target> {
-  const cwd = join(work, 'wharf');
+/** What a target with --workers N is called, and where it takes part. */
+export interface WorkerSpec {
+  readonly workers: number;
+  readonly figures?: readonly string[];
+}
+
+const withWorkers = (id: string, label: string, spec: WorkerSpec | undefined) =>
+  spec === undefined || spec.workers === 1
+    ? { id, label, args: '', figures: spec?.figures }
+    : { id: `${id}-w${spec.workers}`, label: label.replace(/\)$/, `, ${spec.workers} workers)`), args: ` --workers ${spec.workers}`, figures: spec.figures };
+
+/** Wharf with no config file: SQLite + LocalStorage under <work>/<id>/data, open access. */
+export async function embeddedWharf(work: string, spec?: WorkerSpec): Promise<Target> {
+  const named = withWorkers('wharf', 'wharf (sqlite)', spec);
+  const cwd = join(work, named.id);
   await mkdir(cwd, { recursive: true });
   return {
-    id: 'wharf',
-    label: 'wharf (sqlite)',
+    id: named.id,
+    label: named.label,
     kind: 'wharf',
     version: wharfVersion(),
-    description: '`wharf serve` with no config file (the embedded default: SQLite + LocalStorage, open access, all roles)',
-    start: (phase) => startEmbeddedWharf({ name: `wharf-${phase}`, cwd, logFile: join(work, `wharf-${phase}.log`) }),
+    figures: named.figures,
+    description: `\`wharf serve${named.args}\` with no config file (the embedded default: SQLite + LocalStorage, open access, all roles)`,
+    start: (phase) => startEmbeddedWharf({ name: `${named.id}-${phase}`, cwd, logFile: join(work, `${named.id}-${phase}.log`), workers: spec?.workers }),
     close: async () => {},
   };
 }
@@ -61,7 +76,8 @@ export async function dropRedisPrefix(url: string, prefix: string): Promise<void
  * WHARF_REDIS_PREFIX, one LocalStorage location, AUTHENTICATION_TYPE Open, `--roles web`.
  * Throws when PostgreSQL or Redis cannot be reached.
  */
-export async function postgresRedisWharf(work: string, postgres: string, redisUrl: string): Promise<Target> {
+export async function postgresRedisWharf(work: string, postgres: string, redisUrl: string, spec?: WorkerSpec): Promise<Target> {
+  const named = withWorkers('wharf-pg', 'wharf (pg+redis)', spec);
   const probe = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
   try {
     await probe.connect();
@@ -74,19 +90,20 @@ export async function postgresRedisWharf(work: string, postgres: string, redisUr
   const database = await throwawayDatabase(postgres);
   const client = await pgClient(database.url);
   const pgVersion = await postgresVersion(client).finally(() => client.end());
-  const cwd = join(work, 'wharf-pg');
+  const cwd = join(work, named.id);
   await mkdir(cwd, { recursive: true });
   const redis = redisTarget(redisUrl);
   const config = join(cwd, 'config.yaml');
   await writeFile(config, configYaml({ db: database.url, locations: [{ name: 'local', path: join(cwd, 'storage') }], preference: ['local'], defaults: ['local'], redis, replication: false }));
   const dbName = new URL(database.url).pathname.slice(1);
   return {
-    id: 'wharf-pg',
-    label: 'wharf (pg+redis)',
+    id: named.id,
+    label: named.label,
     kind: 'wharf',
     version: wharfVersion(),
-    description: `\`wharf serve --roles web\` on ${pgVersion} (fresh database ${dbName}) and Redis ${redisUrl} (prefix ${redis.prefix}), LocalStorage, open access`,
-    start: (phase) => startServe({ name: `wharf-pg-${phase}`, config, cwd, roles: 'web', logFile: join(work, `wharf-pg-${phase}.log`) }),
+    figures: named.figures,
+    description: `\`wharf serve --roles web${named.args}\` on ${pgVersion} (fresh database ${dbName}) and Redis ${redisUrl} (prefix ${redis.prefix}), LocalStorage, open access`,
+    start: (phase) => startServe({ name: `${named.id}-${phase}`, config, cwd, roles: 'web', logFile: join(work, `${named.id}-${phase}.log`), workers: spec?.workers }),
     async close() {
       await database.drop();
       await dropRedisPrefix(redisUrl, redis.prefix);

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { childPids, freePort, readCpuSeconds, readPeakRss, startRegistry, type RegistryProcess, type StopResult } from './processes.js';
+import { freePort, startRegistry, type RegistryProcess } from './processes.js';
 
 export const NGINX = '/usr/sbin/nginx';
 
@@ -76,19 +76,8 @@ export async function startNginx(prefix: string, root: string, manifest: StaticM
   const port = await freePort();
   const config = join(prefix, `${name}.conf`);
   await writeFile(config, nginxConfig(port, prefix, root, manifest));
-  const master = await startRegistry({ name, command: NGINX, args: ['-e', 'stderr', '-p', prefix, '-c', config], cwd: prefix, port, logFile: join(prefix, `${name}.log`) });
-  return {
-    ...master,
-    async stop(): Promise<StopResult> {
-      const workers = childPids(master.pid);
-      const sum = (read: (pid: number) => number | undefined) => workers.reduce<number | undefined>((acc, pid) => (acc === undefined ? undefined : acc + (read(pid) ?? NaN)), 0);
-      const workerRss = sum(readPeakRss);
-      const workerCpu = sum(readCpuSeconds);
-      const stopped = await master.stop();
-      const add = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || !Number.isFinite(a + b) ? undefined : a + b);
-      return { ...stopped, peakRssBytes: add(stopped.peakRssBytes, workerRss), cpuSeconds: add(stopped.cpuSeconds, workerCpu) };
-    },
-  };
+  // startRegistry's stop counts the workers (children) with the master.
+  return startRegistry({ name, command: NGINX, args: ['-e', 'stderr', '-p', prefix, '-c', config], cwd: prefix, port, logFile: join(prefix, `${name}.log`) });
 }
 
 /** e.g. "1.22.1" (nginx prints its version on stderr). */

@@ -16,6 +16,11 @@ export interface RegistrySpec {
   readonly logFile: string;
   readonly env?: NodeJS.ProcessEnv;
   readonly readyTimeoutMs?: number;
+  /**
+   * Also wait for this in the log file once `GET /v2/` answers (e.g. the line a multi-process
+   * server logs when every process listens: the first one answers before the others do).
+   */
+  readonly readyLine?: string;
 }
 
 export interface StopResult {
@@ -122,6 +127,31 @@ async function waitReady(child: ChildProcess, url: string, timeoutMs: number, lo
   throw new Error(`${url} did not answer 200 within ${timeoutMs} ms (${lastError}); see ${logFile}`);
 }
 
+async function waitLogLine(child: ChildProcess, logFile: string, line: string, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited (${child.exitCode ?? child.signalCode}) before logging ${line}; see ${logFile}`);
+    if (readFileSync(logFile, 'utf8').includes(line)) return;
+    await sleep(100);
+  }
+  throw new Error(`${line} not logged within ${timeoutMs} ms; see ${logFile}`);
+}
+
+/** Peak RSS and CPU of `pid` plus its children (read before they exit); undefined if any is unreadable. */
+export function treeFigures(pid: number): { peakRssBytes: number | undefined; cpuSeconds: number | undefined } {
+  const pids = [pid, ...childPids(pid)];
+  const sum = (read: (p: number) => number | undefined) => {
+    let total = 0;
+    for (const p of pids) {
+      const value = read(p);
+      if (value === undefined) return undefined;
+      total += value;
+    }
+    return total;
+  };
+  return { peakRssBytes: sum(readPeakRss), cpuSeconds: sum(readCpuSeconds) };
+}
+
 async function waitExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return true;
   return Promise.race([
@@ -146,6 +176,7 @@ export async function startRegistry(spec: RegistrySpec): Promise<RegistryProcess
   const baseUrl = `http://127.0.0.1:${spec.port}`;
   try {
     await waitReady(child, `${baseUrl}/v2/`, spec.readyTimeoutMs ?? 30_000, spec.logFile);
+    if (spec.readyLine !== undefined) await waitLogLine(child, spec.logFile, spec.readyLine, spec.readyTimeoutMs ?? 30_000);
   } catch (err) {
     child.kill('SIGKILL');
     log.end();
@@ -156,8 +187,8 @@ export async function startRegistry(spec: RegistrySpec): Promise<RegistryProcess
     baseUrl,
     pid,
     async stop(): Promise<StopResult> {
-      const peakRssBytes = readPeakRss(pid);
-      const cpuSeconds = readCpuSeconds(pid);
+      // A server of several processes (wharf serve --workers N) counts them all.
+      const { peakRssBytes, cpuSeconds } = treeFigures(pid);
       child.kill('SIGTERM');
       if (!(await waitExit(child, 10_000))) {
         child.kill('SIGKILL');

@@ -64,18 +64,29 @@ export interface ServeSpec {
   readonly nodeArgs?: readonly string[];
   /** Where its output goes (default: `cwd`/`name`.log). */
   readonly logFile?: string;
+  /** `--workers` (serving processes); default 1. */
+  readonly workers?: number;
 }
+
+/**
+ * How a measured Wharf logs: lifecycle lines at info (the readiness line below is one), no line
+ * per request, as nginx and Distribution run here without an access log.
+ */
+const SERVING_ENV = { WHARF_LOG_LEVEL: 'info', WHARF_REQUEST_LOG: 'off' };
+/** Logged once every serving process listens (by the supervisor with --workers N). */
+const SERVING_LINE = '"msg":"wharf is serving"';
+const workerArgs = (workers: number | undefined) => (workers === undefined || workers === 1 ? [] : ['--workers', String(workers)]);
 
 /** `wharf serve --config ... --roles ...`, resolved once it serves (or, without web, once it runs). */
 export async function startServe(spec: ServeSpec): Promise<RegistryProcess> {
   const env: NodeJS.ProcessEnv = { ...process.env, WHARF_LOG_LEVEL: 'warn', ...spec.env };
   delete env.WHARF_CONFIG;
   const logFile = spec.logFile ?? join(spec.cwd, `${spec.name}.log`);
-  const serve = [...(spec.nodeArgs ?? []), WHARF_CLI, 'serve', '--config', spec.config, '--roles', spec.roles, ...(spec.args ?? [])];
+  const serve = [...(spec.nodeArgs ?? []), WHARF_CLI, 'serve', '--config', spec.config, '--roles', spec.roles, ...workerArgs(spec.workers), ...(spec.args ?? [])];
   if (spec.roles.split(',').includes('web')) {
     const port = await freePort();
     const args = [...serve, '--host', '127.0.0.1', '--port', String(port)];
-    return startRegistry({ name: spec.name, command: process.execPath, args, cwd: spec.cwd, port, env, logFile });
+    return startRegistry({ name: spec.name, command: process.execPath, args, cwd: spec.cwd, port, env: { ...env, ...SERVING_ENV, ...spec.env }, logFile, readyLine: SERVING_LINE });
   }
   // Info level only for the one line that says it runs; warnings and errors still reach the log.
   const child = spawn(process.execPath, serve, { cwd: spec.cwd, env: { ...env, WHARF_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -120,13 +131,13 @@ export async function startServe(spec: ServeSpec): Promise<RegistryProcess> {
  * `wharf serve` with no config file in `cwd`: the embedded default (SQLite + LocalStorage under
  * `cwd`/data, open access, every role). A restart in the same `cwd` finds the same data.
  */
-export async function startEmbeddedWharf(spec: { name: string; cwd: string; logFile?: string; nodeArgs?: readonly string[] }): Promise<RegistryProcess> {
+export async function startEmbeddedWharf(spec: { name: string; cwd: string; logFile?: string; nodeArgs?: readonly string[]; workers?: number }): Promise<RegistryProcess> {
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, WHARF_LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...SERVING_ENV };
   delete env.WHARF_CONFIG;
-  const args = [...(spec.nodeArgs ?? []), WHARF_CLI, 'serve', '--host', '127.0.0.1', '--port', String(port)];
+  const args = [...(spec.nodeArgs ?? []), WHARF_CLI, 'serve', '--host', '127.0.0.1', '--port', String(port), ...workerArgs(spec.workers)];
   const logFile = spec.logFile ?? join(spec.cwd, `${spec.name}.log`);
-  return startRegistry({ name: spec.name, command: process.execPath, args, cwd: spec.cwd, port, env, logFile });
+  return startRegistry({ name: spec.name, command: process.execPath, args, cwd: spec.cwd, port, env, logFile, readyLine: SERVING_LINE });
 }
 
 export interface CliRun {

@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
+import { sqliteCommitCounter } from '../metadata/dialects/sqlite.js';
 import { silentLogger } from '../observability/logger.js';
 import { REDIS_SKIP_MESSAGE, testRedisPrefix, testRedisUrl } from '../../test/support/redis.js';
-import { localVersions, noVersions, redisVersions, type RepositoryVersions } from './repository-versions.js';
+import { databaseFileVersions, localVersions, noVersions, redisVersions, type RepositoryVersions } from './repository-versions.js';
 
 describe('localVersions', () => {
   it('is synchronous, and changes on invalidate (one repository) and invalidateAll (every one)', async () => {
@@ -18,6 +24,37 @@ describe('localVersions', () => {
     await v.invalidateAll();
     assert.notEqual(v.current('a/x'), a1);
     assert.notEqual(v.current('b/y'), b0);
+  });
+});
+
+describe('databaseFileVersions', () => {
+  it('is synchronous, stays put without commits, and changes on a commit by another connection or another process', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wharf-versions-'));
+    const path = join(dir, 'wharf.db');
+    const writer = new Database(path);
+    try {
+      writer.pragma('journal_mode = WAL');
+      writer.exec('create table t (x integer)');
+      const v = databaseFileVersions(sqliteCommitCounter(path));
+      const v0 = v.current('a/x');
+      assert.equal(typeof v0, 'string');
+      assert.equal(v.current('a/x'), v0, 'no commit, same version');
+      assert.equal(v.current('b/y'), v0, 'one version for every repository');
+      writer.prepare('insert into t values (1)').run();
+      const v1 = v.current('a/x');
+      assert.notEqual(v1, v0, 'a commit by another connection changes the version');
+      // A commit by another process (what `serve --workers N` and operator commands do).
+      const script = `const D = require('better-sqlite3'); const d = new D(${JSON.stringify(path)}); d.prepare('insert into t values (2)').run(); d.close();`;
+      execFileSync(process.execPath, ['-e', script], { cwd: process.cwd() });
+      const v2 = v.current('a/x');
+      assert.notEqual(v2, v1, 'a commit by another process changes the version');
+      await v.invalidate('a/x');
+      assert.notEqual(v.current('a/x'), v2, 'invalidate alone changes it too');
+      await v.close();
+    } finally {
+      writer.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -7,8 +7,12 @@
  * least as new as that version: no interleaving of readers and writers caches stale data
  * under the current version.
  *
- * Three implementations, picked by main.ts:
- * - local: one process (the embedded SQLite default): a counter in memory, read synchronously;
+ * Four implementations, picked by main.ts:
+ * - local: one process on an in-memory database (tests): a counter in memory, read synchronously;
+ * - database file: the embedded SQLite default, which `wharf serve --workers N` and operator
+ *   commands may share between processes: the file's commit counter, read synchronously. Any
+ *   commit by anyone stales every cached repository (coarse, but a push storm only costs
+ *   reloads, and nothing has to be told about writes);
  * - Redis: every instance sharing the Redis reads the version per request (one MGET per turn
  *   of the event loop for all requests that arrived in it) and a write replaces it with a
  *   fresh random token. Random
@@ -28,7 +32,7 @@ export type Version = number | string;
 
 export interface RepositoryVersions {
   /** Whether other processes see this one's invalidations (Redis), for logs and docs. */
-  readonly kind: 'local' | 'redis' | 'none';
+  readonly kind: 'local' | 'database-file' | 'redis' | 'none';
   /**
    * The repository's version now; undefined when nothing may be cached (no shared source of
    * truth, or it cannot be reached). Synchronous for the local kind, so a cache hit costs no
@@ -59,6 +63,28 @@ export function localVersions(): RepositoryVersions {
     },
     async close() {
       byName.clear();
+    },
+  };
+}
+
+/**
+ * Versions that follow a database file's commit counter (`sqliteCommitCounter`): every commit
+ * by any process changes every version. A local counter is mixed in too, so `invalidate` stales
+ * this process's caches on its own even if a caller ever invalidates without committing.
+ */
+export function databaseFileVersions(commits: { read(): number; close(): void }): RepositoryVersions {
+  let local = 0;
+  return {
+    kind: 'database-file',
+    current: () => `${commits.read()}/${local}`,
+    async invalidate() {
+      local++;
+    },
+    async invalidateAll() {
+      local++;
+    },
+    async close() {
+      commits.close();
     },
   };
 }

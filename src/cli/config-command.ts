@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config/index.js';
-import { loadConfig } from '../main.js';
 import { fail } from './options.js';
 
 export function configCommand(): Command {
@@ -10,8 +9,9 @@ export function configCommand(): Command {
     .description('check a Quay-style config.yaml: every problem is reported with its key path; exit 1 when invalid')
     .argument('<file>', 'the config.yaml to check')
     .option('--json', 'print the result as JSON')
-    .action((file: string, opts: { json?: boolean }) => {
+    .action(async (file: string, opts: { json?: boolean }) => {
       try {
+        const { loadConfig } = await import('../main.js');
         const loaded = loadConfig(file);
         if (opts.json) {
           process.stdout.write(`${JSON.stringify({ valid: true, warnings: loaded.warnings, locations: loaded.storage.locations.map((l) => l.name), preference: loaded.storage.preference })}\n`);

@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { openMetadata, resolveConfig } from '../main.js';
 import { configOption, fail } from './options.js';
 
 export function migrateCommand(): Command {
@@ -9,6 +8,7 @@ export function migrateCommand(): Command {
     .option('--json', 'print the applied migrations as JSON')
     .action(async (opts: { config?: string; json?: boolean }) => {
       try {
+        const { openMetadata, resolveConfig } = await import('../main.js');
         const config = resolveConfig(opts.config);
         const metadata = await openMetadata(config);
         try {

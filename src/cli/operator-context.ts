@@ -3,13 +3,10 @@
  * (after the same sync `wharf serve` does at start) and, on demand, the storage drivers.
  */
 import type { Config } from '../config/index.js';
-import { openMetadata, resolveConfig } from '../main.js';
 import type { Id, MetadataStore } from '../metadata/store.js';
 import type { StorageDriver } from '../storage/driver.js';
-import { createDriver } from '../storage/drivers.js';
 import { REPLICATE_BLOB } from '../jobs/notifier.js';
 import { silentLogger } from '../observability/logger.js';
-import { openNotifier } from '../workers.js';
 
 export interface OperatorContext {
   readonly config: Config;
@@ -31,6 +28,8 @@ export interface OperatorOptions {
 
 /** Opens everything, runs `fn`, closes; errors keep their message, with a hint when the schema is missing. */
 export async function withOperator<T>(configFile: string | undefined, options: OperatorOptions, fn: (ctx: OperatorContext) => Promise<T>): Promise<T> {
+  // Loaded here rather than at the top: every command module is loaded for every command.
+  const [{ openMetadata, resolveConfig }, { createDriver }, { openNotifier }] = await Promise.all([import('../main.js'), import('../storage/drivers.js'), import('../workers.js')]);
   const config = resolveConfig(configFile);
   const metadata = await openMetadata(config);
   try {

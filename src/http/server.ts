@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { Errors, WharfError } from '../errors/index.js';
-import type { Logger } from '../observability/logger.js';
+import { type Logger, requestLogEnabled } from '../observability/logger.js';
 import type { AnyApiRoute } from './api/route.js';
 import { apiHandler, type ApiAuthenticate } from './api/router.js';
 import { TOKEN_PATH } from './auth/challenge.js';
@@ -57,9 +57,11 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.addHook('onRequest', async (request, reply) => {
     if (request.url.startsWith('/v2')) reply.header('Docker-Distribution-API-Version', 'registry/2.0');
   });
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
-  });
+  if (requestLogEnabled(deps.logger)) {
+    app.addHook('onResponse', async (request, reply) => {
+      request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    });
+  }
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
   app.setNotFoundHandler((request, reply) => sendError(new WharfError(Errors.NOT_FOUND, { path: request.url.slice(0, 300) }), request, reply));
 

@@ -46,19 +46,22 @@ interface Cluster {
   close(): Promise<void>;
 }
 
-/** Two instances on one fresh PostgreSQL database (and one Redis prefix, when `redis`). */
-async function startCluster(options: { redis: boolean; authentication: 'Open' | 'Database' }): Promise<Cluster | undefined> {
+/**
+ * Two instances on one fresh PostgreSQL database (and one Redis prefix, when `redis`), or on one
+ * SQLite file (`sqlite`: what the processes of `serve --workers N` share).
+ */
+async function startCluster(options: { redis: boolean; authentication: 'Open' | 'Database'; sqlite?: boolean }): Promise<Cluster | undefined> {
   const redisUrl = options.redis ? testRedisUrl() : undefined;
   if (options.redis && !redisUrl) return undefined;
-  const db: TestDatabase | undefined = await createTestDatabase();
-  if (!db) return undefined;
   const dataDir = await mkdtemp(join(tmpdir(), 'wharf-coherence-'));
+  const db: Pick<TestDatabase, 'drop'> | undefined = options.sqlite ? { drop: async () => {} } : await createTestDatabase();
+  if (!db) return undefined;
   const embedded = embeddedConfig(dataDir);
   const redis = redisUrl ? new URL(redisUrl) : undefined;
   const config: Config = {
     ...embedded,
     source: 'test',
-    database: { dialect: 'postgres', url: db.url },
+    database: options.sqlite ? embedded.database : { dialect: 'postgres', url: (db as TestDatabase).url },
     authenticationType: options.authentication,
     redis: redis ? { host: redis.hostname, port: Number(redis.port || 6379), password: undefined, db: 0, tls: false, prefix: testRedisPrefix() } : undefined,
     access: { ...embedded.access, anonymousAccess: true, superUsers: [] },
@@ -330,6 +333,18 @@ describe('cache coherence across two instances (PostgreSQL + Redis, Database acc
       assert.equal(await pull(reader.url, name, 'v'), '401 UNAUTHORIZED', `round ${round}: private on ${reader.name}`);
       assert.equal(await pull(writer.url, name, 'v'), '401 UNAUTHORIZED', `round ${round}: private on ${writer.name}`);
     }
+  });
+});
+
+describe('cache coherence across two instances on one SQLite file (serve --workers N)', () => {
+  let cluster: Cluster;
+  before(async () => {
+    cluster = (await startCluster({ redis: false, authentication: 'Open', sqlite: true })) as Cluster;
+  });
+  after(async () => cluster?.close());
+
+  it('the next GET on the other instance sees every tag move, tag delete and manifest delete', async () => {
+    await registryLoop(cluster, 'team/shared-file', 31, async () => ({}));
   });
 });
 

@@ -20,7 +20,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pino } from 'pino';
 import type { ManifestRow } from '../../metadata/store.js';
-import type { Logger } from '../../observability/logger.js';
+import { type Logger, requestLogEnabled } from '../../observability/logger.js';
 import type { ManifestService } from '../../registry/index.js';
 import type { RegistryAccess } from '../auth/registry-access.js';
 
@@ -122,10 +122,10 @@ function fastTarget(req: IncomingMessage): { name: string; reference: string } |
 
 /**
  * Writes `{"level":30,"time":…,"service":…,"reqId":"fast-N","method":…,"url":…,"status":…,
- * "ms":…,"msg":"request"}` to the logger's destination; undefined when info is not logged.
+ * "ms":…,"msg":"request"}` to the logger's destination; undefined when request lines are off.
  */
 function requestLogLine(logger: Logger): ((n: number, req: IncomingMessage, status: number, started: number) => void) | undefined {
-  if (!logger.isLevelEnabled('info')) return undefined;
+  if (!requestLogEnabled(logger)) return undefined;
   const stream = (logger as unknown as Record<symbol, { write(line: string): unknown } | undefined>)[pino.symbols.streamSym];
   const bindings = JSON.stringify(logger.bindings()).slice(1, -1);
   const prefix = bindings === '' ? '' : `${bindings},`;

@@ -34,6 +34,26 @@ export function createSqliteDb<DB>(path: string, options: SqliteOptions = {}): K
  * and then writes can fail with SQLITE_BUSY, without waiting, when another process wrote in
  * between. `begin immediate` takes the write lock up front, so `busy_timeout` applies.
  */
+/**
+ * Counts commits to a SQLite file by any connection of any process: `PRAGMA data_version` on a
+ * connection of its own (which never writes) changes whenever another connection commits.
+ * Reading it is a synchronous look at the WAL index in shared memory, about a microsecond, so a
+ * cache can check it on every request. Call after the database exists (after migration).
+ */
+export interface SqliteCommitCounter {
+  read(): number;
+  close(): void;
+}
+
+export function sqliteCommitCounter(path: string): SqliteCommitCounter {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  const statement = db.prepare('pragma data_version').pluck();
+  return {
+    read: () => statement.get() as number,
+    close: () => db.close(),
+  };
+}
+
 class ImmediateSqliteDriver extends SqliteDriver {
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
