@@ -109,6 +109,67 @@ describe('FileAppender', () => {
     await handle.close();
   });
 
+  it('accepts the next join while a write is in flight, and no more than that', async () => {
+    const { file, handle } = await fileWith('behind', Buffer.alloc(0));
+    let inFlight = 0;
+    let most = 0;
+    let release: (() => void) | undefined;
+    const gated = new Proxy(handle, {
+      get(target, property) {
+        if (property === 'writev') {
+          return async (buffers: Buffer[], position: number) => {
+            most = Math.max(most, ++inFlight);
+            await new Promise<void>((resolve) => (release = resolve));
+            inFlight--;
+            return target.writev(buffers, position);
+          };
+        }
+        const value = Reflect.get(target, property) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const out = new FileAppender(gated, 0);
+    const body = pieces(4, WRITE_JOIN);
+    const accepted: number[] = [];
+    const writes = body.map((piece, i) => new Promise<void>((resolve) => out.write(piece, () => (accepted.push(i), resolve()))));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The first join is being written (held); the stream has been called back for it already.
+    assert.deepEqual(accepted, [0]);
+    assert.equal(inFlight, 1);
+    for (let i = 0; i < 4; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      release?.();
+    }
+    await Promise.all(writes);
+    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    await handle.close();
+    assert.equal(most, 1, 'one write at a time');
+    assert.deepEqual(await readFile(file), Buffer.concat(body));
+  });
+
+  it('fails the stream when a write behind the producer fails', async () => {
+    const { handle } = await fileWith('fails', Buffer.alloc(0));
+    let calls = 0;
+    const failing = new Proxy(handle, {
+      get(target, property) {
+        if (property === 'writev') {
+          return async (buffers: Buffer[], position: number) => {
+            if (++calls === 2) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+            return target.writev(buffers, position);
+          };
+        }
+        const value = Reflect.get(target, property) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    // The failing write is the last one: only `_final` can report it.
+    await assert.rejects(pipeline(Readable.from(pieces(2, WRITE_JOIN)), new FileAppender(failing, 0)), /ENOSPC/);
+    calls = 0;
+    // Here later writes follow it: the next call reports it.
+    await assert.rejects(pipeline(Readable.from(pieces(6, WRITE_JOIN)), new FileAppender(failing, 0)), /ENOSPC/);
+    await handle.close();
+  });
+
   it('when destroyed, closes only after the write in flight has settled', async () => {
     const { handle } = await fileWith('destroy', Buffer.alloc(0));
     let settled = false;

@@ -22,6 +22,11 @@ export const SYNC_EVERY = 32 << 20;
  * offset is never used), in writes of WRITE_JOIN bytes (the rest when the stream ends), and
  * keeps the disk close behind: see SYNC_EVERY. It does not close the handle nor fsync at the
  * end: the caller does, once, for the whole append. A failed background sync fails the stream.
+ *
+ * One write may be in flight while the next WRITE_JOIN bytes gather: the producer (hashing a
+ * push or a replica on the main thread) keeps going while the thread pool writes, instead of
+ * waiting for every write. The stream is called back once the write before is done, so at most
+ * two joins are held besides the stream's own buffer.
  */
 export class FileAppender extends Writable {
   readonly #handle: FileHandle;
@@ -56,9 +61,9 @@ export class FileAppender extends Writable {
 
   override _final(callback: (error?: Error | null) => void): void {
     const rest = this.#take();
-    const written = rest.length > 0 ? this.#writeAll(rest) : Promise.resolve();
-    this.#write = written;
-    written.then(() => this.#sync).then(() => callback(this.#syncError), callback);
+    const last = (this.#write ?? Promise.resolve()).then(() => (rest.length > 0 ? this.#writeAll(rest) : undefined));
+    this.#write = last;
+    last.then(() => this.#sync).then(() => callback(this.#syncError), callback);
   }
 
   /** Waits for the write and sync in flight, so that nobody truncates or closes the file under them. */
@@ -66,14 +71,23 @@ export class FileAppender extends Writable {
     Promise.allSettled([this.#write, this.#sync]).then(() => callback(err));
   }
 
-  /** Holds the pieces until WRITE_JOIN bytes are gathered, then writes them (the stream waits for that write). */
+  /**
+   * Holds the pieces until WRITE_JOIN bytes are gathered, then writes them after the write in
+   * flight; the stream waits for that one only (its failure fails the stream here, and a
+   * failure of the new write reaches the next call, `_final` or `_destroy`).
+   */
   #gather(buffers: Buffer[], callback: (error?: Error | null) => void): void {
     for (const buffer of buffers) {
       this.#gathered.push(buffer);
       this.#gatheredBytes += buffer.length;
     }
     if (this.#gatheredBytes < WRITE_JOIN) return callback(this.#syncError);
-    this.#track(this.#writeAll(this.#take()), callback);
+    const joined = this.#take();
+    const before = this.#write ?? Promise.resolve();
+    const write = before.then(() => this.#writeAll(joined));
+    write.catch(() => undefined); // reported through the next call, as above
+    this.#write = write;
+    before.then(() => callback(this.#syncError), callback);
   }
 
   #take(): Buffer[] {
@@ -81,20 +95,6 @@ export class FileAppender extends Writable {
     this.#gathered = [];
     this.#gatheredBytes = 0;
     return taken;
-  }
-
-  #track(write: Promise<void>, callback: (error?: Error | null) => void): void {
-    this.#write = write;
-    write.then(
-      () => {
-        this.#write = undefined;
-        callback(this.#syncError);
-      },
-      (err: Error) => {
-        this.#write = undefined;
-        callback(err);
-      },
-    );
   }
 
   async #writeAll(buffers: Buffer[]): Promise<void> {
