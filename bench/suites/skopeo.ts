@@ -149,4 +149,4 @@ async function main(args: string[]): Promise<void> {
   console.log(`\nwritten: ${path}`);
 }
 
-export const skopeoSuite: Suite = { name: 'skopeo', summary: 'skopeo push/pull of a ~150 MB image: Wharf vs Distribution', help: HELP, run: main };
+export const skopeoSuite: Suite = { name: 'skopeo', summary: 'skopeo push/pull of a ~150 MB image: Wharf vs Distribution vs a null registry (the client floor)', help: HELP, run: main };
