@@ -12,6 +12,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { basic } from '../support/accounts.js';
 import { imageManifest, pushBlob, sha256 } from '../support/http.js';
 import { type ServeProcess, startServe, wharfArgv } from '../support/wharf-process.js';
 
@@ -21,14 +22,16 @@ const REPO = 'team/app';
 interface Answer {
   readonly status: number;
   readonly digest: string | undefined;
+  readonly body: string;
 }
 
 /** One request on a connection of its own (no keep-alive), so the supervisor picks a worker for it. */
-function once(origin: string, method: string, path: string, body?: Buffer): Promise<Answer> {
+function once(origin: string, method: string, path: string, body?: Buffer, headers: Record<string, string> = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request(`${origin}${path}`, { method, agent: false, headers: { accept: MANIFEST, ...(body ? { 'content-type': MANIFEST } : {}) } }, (res) => {
-      res.resume();
-      res.once('end', () => resolve({ status: res.statusCode ?? 0, digest: res.headers['docker-content-digest'] as string | undefined }));
+    const req = request(`${origin}${path}`, { method, agent: false, headers: { accept: MANIFEST, ...(body ? { 'content-type': MANIFEST } : {}), ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, digest: res.headers['docker-content-digest'] as string | undefined, body: Buffer.concat(chunks).toString() }));
     });
     req.once('error', reject);
     req.end(body);
@@ -93,6 +96,8 @@ describe('wharf serve --workers 2 (embedded SQLite)', () => {
   });
 
   it('starts two serving processes that both answer', async () => {
+    // Each worker logs its own line, maybe just after the supervisor's "wharf is serving".
+    await until('both workers serving', () => workerPids(server.output()).size === 2);
     const pids = workerPids(server.output());
     assert.deepEqual([...pids.keys()].sort(), [1, 2]);
     assert.notEqual(pids.get(1), pids.get(2));
@@ -110,7 +115,7 @@ describe('wharf serve --workers 2 (embedded SQLite)', () => {
       assert.equal((await once(server.origin, 'PUT', `/v2/${REPO}/manifests/latest`, target.body)).status, 201);
       for (let i = 0; i < 4; i++) {
         const answer = await once(server.origin, 'GET', `/v2/${REPO}/manifests/latest`);
-        assert.deepEqual(answer, { status: 200, digest: target.digest }, `round ${round}, GET ${i}`);
+        assert.deepEqual([answer.status, answer.digest], [200, target.digest], `round ${round}, GET ${i}`);
       }
     }
     const deleted = await once(server.origin, 'DELETE', `/v2/${REPO}/manifests/latest`);
@@ -158,6 +163,56 @@ describe('wharf serve --workers 2 with a config that cannot start', () => {
       assert.match(output, /"msg":"worker exited"/);
       assert.doesNotMatch(output, /wharf is serving/);
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('wharf serve --workers 2 in Database mode', () => {
+  it('shares one signing key and one superuser: a token from either worker is accepted by both', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wharf-workers-db-'));
+    const config = join(dir, 'config.yaml');
+    await writeFile(
+      config,
+      [
+        'DB_URI: sqlite:///wharf.db',
+        'DISTRIBUTED_STORAGE_CONFIG:',
+        `  local: [LocalStorage, {storage_path: ${join(dir, 'storage')}}]`,
+        'WHARF_INITIAL_SUPERUSER: {username: root, password_env: WHARF_TEST_ROOT_PASSWORD}',
+        '',
+      ].join('\n'),
+    );
+    const server = await startServe(['--workers', '2', '--config', config], { cwd: dir, env: { WHARF_TEST_ROOT_PASSWORD: 'workers-root-pw' } });
+    try {
+      // Each worker logs its own line, maybe just after the supervisor's.
+      await until('both workers serving', () => workerPids(server.output()).size === 2);
+      const root = { authorization: basic('root', 'workers-root-pw') };
+      const service = new URL(server.origin).host;
+      // Tokens from several connections (both workers issue some), each used on several more.
+      const tokens: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const res = await once(server.origin, 'GET', `/v2/auth?service=${service}&scope=repository:root/app:pull,push`, undefined, root);
+        assert.equal(res.status, 200);
+        tokens.push(JSON.parse(res.body).token as string);
+      }
+      const config1 = Buffer.from('{"seed":"db"}');
+      const layer = Buffer.from('layer db');
+      for (const blob of [config1, layer]) {
+        const res = await once(server.origin, 'POST', `/v2/root/app/blobs/uploads/?digest=${sha256(blob)}`, blob, { authorization: `Bearer ${tokens[0]}`, 'content-type': 'application/octet-stream' });
+        assert.equal(res.status, 201, res.body);
+      }
+      const manifest = imageManifest(config1, [layer]);
+      assert.equal((await once(server.origin, 'PUT', '/v2/root/app/manifests/latest', manifest, { authorization: `Bearer ${tokens[1]}` })).status, 201);
+      for (const token of tokens) {
+        for (let i = 0; i < 2; i++) {
+          const res = await once(server.origin, 'GET', '/v2/root/app/manifests/latest', undefined, { authorization: `Bearer ${token}` });
+          assert.deepEqual([res.status, res.digest], [200, sha256(manifest)]);
+        }
+      }
+      // Without credentials, both workers refuse the private repository.
+      for (let i = 0; i < 2; i++) assert.equal((await once(server.origin, 'GET', '/v2/root/app/manifests/latest')).status, 401);
+    } finally {
+      await server.stop();
       await rm(dir, { recursive: true, force: true });
     }
   });
