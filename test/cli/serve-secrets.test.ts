@@ -4,13 +4,13 @@
  * JWT (right and wrong, throttled, tampered), and its whole output is then searched for each of them.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { basic } from '../support/accounts.js';
 import { http } from '../support/http.js';
-import { startServe } from '../support/wharf-process.js';
+import { ROOT_PASSWORD_ENV, startServe, writeDatabaseConfig } from '../support/wharf-process.js';
 
 const ROOT_PASSWORD = 'root-Pa55word-kept-secret';
 const WRONG_PASSWORD = 'wrong-Pa55word-also-secret';
@@ -18,18 +18,8 @@ const WRONG_PASSWORD = 'wrong-Pa55word-also-secret';
 describe('wharf serve keeps secrets out of its logs', () => {
   it('passwords, robot tokens, app tokens and registry tokens appear nowhere in the output', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'wharf-secrets-'));
-    const config = join(dir, 'config.yaml');
-    await writeFile(
-      config,
-      [
-        'DB_URI: sqlite:///wharf.db',
-        'DISTRIBUTED_STORAGE_CONFIG:',
-        `  local: [LocalStorage, {storage_path: ${join(dir, 'storage')}}]`,
-        'WHARF_INITIAL_SUPERUSER: {username: root, password_env: WHARF_TEST_ROOT_PASSWORD}',
-        '',
-      ].join('\n'),
-    );
-    const server = await startServe(['--config', config], { cwd: dir, env: { WHARF_TEST_ROOT_PASSWORD: ROOT_PASSWORD, WHARF_LOG_LEVEL: 'debug' } });
+    const config = await writeDatabaseConfig(dir);
+    const server = await startServe(['--config', config], { cwd: dir, env: { [ROOT_PASSWORD_ENV]: ROOT_PASSWORD, WHARF_LOG_LEVEL: 'debug' } });
     const secrets: string[] = [ROOT_PASSWORD, WRONG_PASSWORD, basic('root', ROOT_PASSWORD).slice('Basic '.length), basic('root', WRONG_PASSWORD).slice('Basic '.length)];
     try {
       const base = server.origin;

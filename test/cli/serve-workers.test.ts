@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { basic } from '../support/accounts.js';
 import { imageManifest, pushBlob, sha256 } from '../support/http.js';
-import { type ServeProcess, startServe, wharfArgv } from '../support/wharf-process.js';
+import { ROOT_PASSWORD_ENV, type ServeProcess, startServe, wharfArgv, writeDatabaseConfig } from '../support/wharf-process.js';
 
 const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const REPO = 'team/app';
@@ -171,18 +171,8 @@ describe('wharf serve --workers 2 with a config that cannot start', () => {
 describe('wharf serve --workers 2 in Database mode', () => {
   it('shares one signing key and one superuser: a token from either worker is accepted by both', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'wharf-workers-db-'));
-    const config = join(dir, 'config.yaml');
-    await writeFile(
-      config,
-      [
-        'DB_URI: sqlite:///wharf.db',
-        'DISTRIBUTED_STORAGE_CONFIG:',
-        `  local: [LocalStorage, {storage_path: ${join(dir, 'storage')}}]`,
-        'WHARF_INITIAL_SUPERUSER: {username: root, password_env: WHARF_TEST_ROOT_PASSWORD}',
-        '',
-      ].join('\n'),
-    );
-    const server = await startServe(['--workers', '2', '--config', config], { cwd: dir, env: { WHARF_TEST_ROOT_PASSWORD: 'workers-root-pw' } });
+    const config = await writeDatabaseConfig(dir);
+    const server = await startServe(['--workers', '2', '--config', config], { cwd: dir, env: { [ROOT_PASSWORD_ENV]: 'workers-root-pw' } });
     try {
       // Each worker logs its own line, maybe just after the supervisor's.
       await until('both workers serving', () => workerPids(server.output()).size === 2);

@@ -27,7 +27,7 @@ import { POSTGRES_SKIP_MESSAGE } from '../support/postgres.js';
 import { type Dialect, startTestRegistry, type TestRegistry } from '../support/registry.js';
 import { privatePodman, type PrivatePodman } from '../support/podman.js';
 import { requireTools, run, RunError, toolPath } from '../support/tools.js';
-import { startServe } from '../support/wharf-process.js';
+import { ROOT_PASSWORD_ENV, startServe, writeDatabaseConfig } from '../support/wharf-process.js';
 
 const OWNER = { user: 'alice', password: 'alice-login-pw' } as const;
 const OTHER = { user: 'mallory', password: 'mallory-login-pw' } as const;
@@ -109,18 +109,8 @@ async function startDockerd(dir: string): Promise<PrivateDocker> {
 describe('wharf serve with a config file (AUTHENTICATION_TYPE Database, the default)', () => {
   it('starts, challenges /v2/ and lets the initial superuser log in', { timeout: 120_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'wharf-serve-db-'));
-    const config = join(dir, 'config.yaml');
-    await writeFile(
-      config,
-      [
-        'DB_URI: sqlite:///wharf.db',
-        'DISTRIBUTED_STORAGE_CONFIG:',
-        `  local: [LocalStorage, {storage_path: ${join(dir, 'storage')}}]`,
-        'WHARF_INITIAL_SUPERUSER: {username: root, password_env: WHARF_TEST_ROOT_PASSWORD}',
-        '',
-      ].join('\n'),
-    );
-    const server = await startServe(['--config', config], { cwd: dir, env: { WHARF_TEST_ROOT_PASSWORD: 'root-login-pw' } });
+    const config = await writeDatabaseConfig(dir);
+    const server = await startServe(['--config', config], { cwd: dir, env: { [ROOT_PASSWORD_ENV]: 'root-login-pw' } });
     try {
       const host = new URL(server.origin).host;
       const challenge = await http(server.origin, 'GET', '/v2/');

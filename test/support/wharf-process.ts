@@ -1,5 +1,6 @@
 /** Runs the real `wharf` CLI (TypeScript sources, one node process) as a child process. */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -53,4 +54,27 @@ export async function startServe(args: readonly string[], options: { cwd: string
       await exited;
     },
   };
+}
+
+/** The environment variable the config of `writeDatabaseConfig` reads root's password from. */
+export const ROOT_PASSWORD_ENV = 'WHARF_TEST_ROOT_PASSWORD';
+
+/**
+ * Writes `dir`/config.yaml for Database mode (the default with a config file): SQLite
+ * `wharf.db` beside it, one LocalStorage location under `dir`, and `root` as the initial
+ * superuser, whose password `wharf serve` reads from ROOT_PASSWORD_ENV. Returns its path.
+ */
+export async function writeDatabaseConfig(dir: string): Promise<string> {
+  const config = join(dir, 'config.yaml');
+  await writeFile(
+    config,
+    [
+      'DB_URI: sqlite:///wharf.db',
+      'DISTRIBUTED_STORAGE_CONFIG:',
+      `  local: [LocalStorage, {storage_path: ${join(dir, 'storage')}}]`,
+      `WHARF_INITIAL_SUPERUSER: {username: root, password_env: ${ROOT_PASSWORD_ENV}}`,
+      '',
+    ].join('\n'),
+  );
+  return config;
 }
