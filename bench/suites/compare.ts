@@ -5,9 +5,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { blobFigure, manifestFigure, MANIFEST_REPO, MANIFEST_TAG, replicationFigure, skopeoFigure, type FigureContext, type FigureResult } from '../support/compare-figures.js';
+import { blobFigure, manifestFigure, manifestFile, MANIFEST_REPO, MANIFEST_TAG, replicationFigure, skopeoFigure, type FigureContext, type FigureResult } from '../support/compare-figures.js';
 import { formatTable, noise, spreadPct, summarise } from '../support/compare-report.js';
-import { distributionTarget, embeddedWharf, nginxTarget, postgresRedisWharf, type Target } from '../support/compare-targets.js';
+import { distributionTarget, embeddedWharf, nginxTarget, nodeHttpTarget, postgresRedisWharf, type Target } from '../support/compare-targets.js';
 import { machineLine, positiveInt, writeResult, type Suite } from '../support/figures.js';
 import { findExecutable } from '../support/processes.js';
 import { postgresServer, redisServer } from '../support/services.js';
@@ -40,6 +40,9 @@ Servers (each skipped, with a line saying so, when its tool or service is missin
                      about one process (peak RSS of these rows sums the supervisor and workers)
   distribution       /usr/bin/docker-registry (Distribution 2.8), filesystem storage
   nginx              /usr/sbin/nginx serving the same manifest and blob bytes as static files
+  node:http (ceiling)  in fig1 only: node's http.createServer answering the same manifest from
+                     memory and doing nothing else (one process, and N as --workers): the most
+                     a Node.js registry could reach here; Wharf's rows get a ratio to it
 Figures (--only takes their ids or names):
   fig1 (manifest)    ${FIGURES.fig1}; every server
   fig2 (blob)        ${FIGURES.fig2}; GET only for nginx
@@ -128,10 +131,12 @@ async function main(args: string[]): Promise<void> {
       } catch (err) {
         skip(`wharf (pg+redis): ${err instanceof Error ? err.message : String(err)}`);
       }
-      for (const made of [await distributionTarget(work), await nginxTarget(work, site, { repo: MANIFEST_REPO, tag: MANIFEST_TAG, mediaType: image.mediaType, digest: image.digest })]) {
+      const staticManifest = { repo: MANIFEST_REPO, tag: MANIFEST_TAG, mediaType: image.mediaType, digest: image.digest };
+      for (const made of [await distributionTarget(work), await nginxTarget(work, site, staticManifest)]) {
         if (typeof made === 'string') skip(made);
         else targets.push(made);
       }
+      for (const spec of [undefined, ...several]) targets.push(await nodeHttpTarget(work, manifestFile(site), staticManifest, spec));
     }
     const ctx: FigureContext = { work, rounds, log };
     const targetsOf = (id: FigureId) => targets.filter((t) => t.figures === undefined || t.figures.includes(id));

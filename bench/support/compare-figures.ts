@@ -93,12 +93,18 @@ export interface ManifestOptions {
   readonly site: string;
 }
 
+/** The node:http ceiling with as many processes as Wharf target `id` (wharf-pg-w2 -> node-http-w2). */
+const nodeHttpPeer = (id: string) => `node-http${/-w\d+$/.exec(id)?.[0] ?? ''}`;
+
+/** The manifest file fig1 writes under nginx's site folder, which node:http serves too. */
+export const manifestFile = (site: string) => join(site, 'v2', MANIFEST_REPO, 'manifests', MANIFEST_TAG);
+
 /** Figure 1: wrk GETs of one manifest by tag, with docker's Accept header. */
 export async function manifestFigure(ctx: FigureContext, targets: readonly Target[], options: ManifestOptions): Promise<FigureResult> {
   const loadAverageAtStart = loadavg();
-  const manifestFile = join(options.site, 'v2', MANIFEST_REPO, 'manifests', MANIFEST_TAG);
-  await mkdir(dirname(manifestFile), { recursive: true });
-  await writeFile(manifestFile, options.image.manifest);
+  const file = manifestFile(options.site);
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, options.image.manifest);
   const results = new Map<string, (WrkResult | Error)[]>(targets.map((t) => [t.id, []]));
   const headers: Record<string, Record<string, unknown>> = {};
   const wrk = { threads: options.threads, connections: options.connections, seconds: options.seconds, headers: { Accept: DOCKER_ACCEPT } };
@@ -106,7 +112,8 @@ export async function manifestFigure(ctx: FigureContext, targets: readonly Targe
     const url = (id: string) => `${running.get(id)?.baseUrl}/v2/${MANIFEST_REPO}/manifests/${MANIFEST_TAG}`;
     for (const target of targets) {
       const base = running.get(target.id)?.baseUrl ?? '';
-      if (target.kind !== 'nginx') await pushSmallImage(base, MANIFEST_REPO, MANIFEST_TAG, options.image);
+      // nginx and node:http serve the file written above.
+      if (target.kind === 'wharf' || target.kind === 'distribution') await pushSmallImage(base, MANIFEST_REPO, MANIFEST_TAG, options.image);
       headers[target.id] = await checkManifest(base, MANIFEST_REPO, MANIFEST_TAG, options.image);
       const warm = await attempt(`${target.label} warm-up`, () => runWrk(url(target.id), { ...wrk, seconds: options.warmupSeconds }), ctx.log);
       if (!(warm instanceof Error) && warm.invalid !== undefined) ctx.log(`${target.label} warm-up: ${warm.invalid}`);
@@ -136,7 +143,7 @@ export async function manifestFigure(ctx: FigureContext, targets: readonly Targe
       invalid: errorText(errors),
       detail: `p50 ${p((r) => r.latencyMs.p50).toFixed(2)} ms, p99 ${p((r) => r.latencyMs.p99).toFixed(2)} ms`,
       peakRssBytes: servers[target.id]?.peakRssBytes,
-      ratiosTo: target.kind === 'wharf' ? ratioPeers(targets, ['distribution', 'nginx']) : [],
+      ratiosTo: target.kind === 'wharf' ? ratioPeers(targets, ['distribution', 'nginx', nodeHttpPeer(target.id)]) : [],
     };
   });
   const raw = {

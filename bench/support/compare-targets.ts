@@ -2,19 +2,21 @@
 // figure (so the peak RSS read at its stop belongs to that figure) and keeps its data across
 // restarts; close() removes what it created outside the work folder (database, Redis keys).
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import type { StaticManifest } from './nginx.js';
 import { DISTRIBUTION, distributionVersion, startDistribution } from './distribution.js';
 import { NGINX, nginxVersion, startNginx } from './nginx.js';
-import { findExecutable, type RegistryProcess } from './processes.js';
+import { SERVING_LINE as NODE_HTTP_SERVING_LINE } from './node-http-server.js';
+import { findExecutable, freePort, startRegistry, type RegistryProcess } from './processes.js';
 import { pgClient, postgresVersion, redisTarget, throwawayDatabase } from './services.js';
-import { configYaml, startEmbeddedWharf, startServe, wharfVersion } from './wharf.js';
+import { configYaml, ROOT, startEmbeddedWharf, startServe, wharfVersion } from './wharf.js';
 
-export type TargetKind = 'wharf' | 'distribution' | 'nginx';
+export type TargetKind = 'wharf' | 'distribution' | 'nginx' | 'node-http';
 
 export interface Target {
-  /** Short key, also in file names and JSON: wharf, wharf-pg, distribution, nginx. */
+  /** Short key, also in file names and JSON: wharf, wharf-pg, distribution, nginx, node-http (-wN with N processes). */
   readonly id: string;
   readonly label: string;
   readonly kind: TargetKind;
@@ -141,6 +143,32 @@ export async function nginxTarget(work: string, site: string, manifest: StaticMa
     version,
     description: `${NGINX} ${version} serving the same bytes as static files (worker_processes auto, sendfile, no access log), with the registry's Content-Type and Docker-Content-Digest`,
     start: (phase) => startNginx(prefix, site, manifest, `nginx-${phase}`),
+    close: async () => {},
+  };
+}
+
+const NODE_HTTP_SERVER = join(dirname(fileURLToPath(import.meta.url)), 'node-http-server.ts');
+
+/**
+ * node:http answering the manifest from memory (see node-http-server.ts), in fig1 only: what a
+ * Node.js registry could reach at most, with one process or, as `spec`, N of them.
+ */
+export async function nodeHttpTarget(work: string, manifestFile: string, manifest: StaticManifest, spec?: WorkerSpec): Promise<Target> {
+  const named = withWorkers('node-http', 'node:http (ceiling)', spec);
+  const processes = spec?.workers ?? 1;
+  return {
+    id: named.id,
+    label: named.label,
+    kind: 'node-http',
+    version: process.versions.node,
+    figures: ['fig1'],
+    description: `node ${process.version} \`http.createServer\` answering the manifest from memory with the registry's headers and nothing else (no routing, auth, cache or log)${processes > 1 ? `, ${processes} processes through node:cluster as \`wharf serve --workers ${processes}\`` : ''}: the most a Node.js registry could do here`,
+    async start(phase) {
+      const port = await freePort();
+      // From the project folder, where --import finds tsx.
+      const args = ['--import', 'tsx', NODE_HTTP_SERVER, String(port), manifest.repo, manifest.tag, manifestFile, manifest.mediaType, manifest.digest, String(processes)];
+      return startRegistry({ name: `${named.id}-${phase}`, command: process.execPath, args, cwd: ROOT, port, logFile: join(work, `${named.id}-${phase}.log`), readyLine: NODE_HTTP_SERVING_LINE });
+    },
     close: async () => {},
   };
 }
