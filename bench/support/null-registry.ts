@@ -9,7 +9,7 @@
 // machine; what a real registry adds above the second is its own overhead.
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
@@ -94,12 +94,18 @@ function handle(ctx: Context, request: IncomingMessage, response: ServerResponse
   const blob = /^\/v2\/.+\/blobs\/(sha256:[0-9a-f]{64})$/.exec(path);
   if (blob) {
     if (request.method !== 'GET') return send(404);
-    const file = createReadStream(blobFile(image.layout, blob[1] ?? ''), { highWaterMark: 1 << 20 });
-    file.once('error', () => send(404));
-    file.once('open', () => {
-      response.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Docker-Content-Digest': blob[1] ?? '' });
-      file.pipe(response);
-    });
+    // With its Content-Length, as every registry sends it (without one the body would go
+    // chunked, and the client would do work it does not do against a registry).
+    const path = blobFile(image.layout, blob[1] ?? '');
+    stat(path).then(
+      ({ size }) => {
+        response.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': size, 'Docker-Content-Digest': blob[1] ?? '' });
+        createReadStream(path, { highWaterMark: 1 << 20 })
+          .once('error', (err) => response.destroy(err))
+          .pipe(response);
+      },
+      () => send(404),
+    );
     return;
   }
   if (/^\/v2\/.+\/manifests\/[^/]+$/.test(path)) {
