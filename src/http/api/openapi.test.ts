@@ -4,12 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
-import { StoreAuthorizer } from '../../auth/store-authorizer.js';
-import type { ManagementContext } from '../../management/context.js';
 import { openMetadataStore } from '../../metadata/sql/metadata-store.js';
+import { managementContext } from '../../../test/support/management.js';
 import type { MetadataStore } from '../../metadata/store.js';
-import { silentLogger } from '../../observability/logger.js';
-import { LocationSet } from '../../storage/locations/location-set.js';
 import { discoveryRoutes, openApiDocument } from './openapi.js';
 import { repositoryRoutes } from './repository-routes.js';
 import { type AnyApiRoute, apiRoute } from './route.js';
@@ -34,14 +31,7 @@ describe('OpenAPI document', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'wharf-openapi-'));
     metadata = await openMetadataStore({ dialect: 'sqlite', path: join(dir, 'wharf.db') });
-    const ctx: ManagementContext = {
-      metadata,
-      authorizer: new StoreAuthorizer({ metadata, anonymousAccess: true }),
-      logger: silentLogger(),
-      locations: new LocationSet([], []),
-      defaultLocationIds: [],
-      superUsers: [],
-    };
+    const ctx = managementContext(metadata);
     const declared = repositoryRoutes(ctx);
     routes = [...declared, ...discoveryRoutes(declared)];
     // Through JSON, as clients receive it.
