@@ -61,8 +61,6 @@ export interface App {
   close(): Promise<void>;
 }
 
-export { ROLES, type Role } from './roles.js';
-
 export interface AppOptions {
   readonly migrate?: boolean;
   readonly roles?: readonly Role[];

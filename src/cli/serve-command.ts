@@ -54,19 +54,18 @@ export function serveCommand(): Command {
           preference: config.storage.preference,
           replication: config.storage.replication,
         };
-        // Said once: by the single process, or by worker 1 rather than by every worker.
-        if (index === undefined || index === 1) {
+        // Once per server: the single process, or worker 1. In a cluster, workers 2..N start after
+        // worker 1 has migrated and leave the background roles to it.
+        const first = index === undefined || index === 1;
+        const ownRoles = (first ? roles : roles.filter((r) => r === 'web')) as Role[];
+        if (first) {
           for (const warning of config.warnings) logger.warn({ config: config.source }, warning);
           if (config.authenticationType === 'Open') {
             logger.warn({ config: config.source }, 'AUTHENTICATION_TYPE is Open: every request is allowed (local-development mode)');
           }
         }
-        // In a cluster, workers 2..N start after worker 1 has migrated and leave background roles to it.
-        const first = index === undefined || index === 1;
         if (index === 1) reportFacts(facts);
-        await serve(logger, opts, { ...facts, roles: first ? roles : roles.filter((r) => r === 'web') }, index, () =>
-          buildApp(config, logger, { migrate: opts.migrate && first, roles: (first ? roles : ['web']) as Role[], replicationConcurrency }),
-        );
+        await serve(logger, opts, { ...facts, roles: ownRoles }, index, () => buildApp(config, logger, { migrate: opts.migrate && first, roles: ownRoles, replicationConcurrency }));
       } catch (err) {
         logger.flush();
         fail(err);

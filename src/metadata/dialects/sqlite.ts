@@ -30,11 +30,6 @@ export function createSqliteDb<DB>(path: string, options: SqliteOptions = {}): K
 }
 
 /**
- * Kysely's driver opens transactions with a plain (deferred) `begin`: a transaction that reads
- * and then writes can fail with SQLITE_BUSY, without waiting, when another process wrote in
- * between. `begin immediate` takes the write lock up front, so `busy_timeout` applies.
- */
-/**
  * Counts commits to a SQLite file by any connection of any process: `PRAGMA data_version` on a
  * connection of its own (which never writes) changes whenever another connection commits.
  * Reading it is a synchronous look at the WAL index in shared memory (about 2 µs through
@@ -47,6 +42,7 @@ export interface SqliteCommitCounter {
   close(): void;
 }
 
+/** Opens the read-only connection that reads the counter of the file at `path`. */
 export function sqliteCommitCounter(path: string): SqliteCommitCounter {
   const db = new Database(path, { readonly: true, fileMustExist: true });
   const statement = db.prepare('pragma data_version').pluck();
@@ -56,6 +52,11 @@ export function sqliteCommitCounter(path: string): SqliteCommitCounter {
   };
 }
 
+/**
+ * Kysely's driver opens transactions with a plain (deferred) `begin`: a transaction that reads
+ * and then writes can fail with SQLITE_BUSY, without waiting, when another process wrote in
+ * between. `begin immediate` takes the write lock up front, so `busy_timeout` applies.
+ */
 class ImmediateSqliteDriver extends SqliteDriver {
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
