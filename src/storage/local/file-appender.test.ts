@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
+import { fileHandleWith } from '../../../test/support/file-handle.js';
 import { FileAppender, SYNC_EVERY, WRITE_JOIN } from './file-appender.js';
 
 /** `count` pieces of `size` random bytes, as a socket would deliver a body. */
@@ -16,30 +17,22 @@ function pieces(count: number, size = 64 * 1024): Buffer[] {
 /** A handle whose writev and datasync calls are recorded (and optionally altered). */
 function spy(handle: FileHandle, options: { maxPerWrite?: number; failSync?: boolean } = {}) {
   const calls = { writev: [] as number[], datasync: 0 };
-  const spied = new Proxy(handle, {
-    get(target, property) {
-      if (property === 'writev') {
-        return (buffers: Buffer[], position: number) => {
-          // A short write: only the first maxPerWrite bytes.
-          let room = options.maxPerWrite ?? Infinity;
-          const some: Buffer[] = [];
-          for (const buffer of buffers) {
-            if (room <= 0) break;
-            some.push(buffer.subarray(0, Math.min(buffer.length, room)));
-            room -= buffer.length;
-          }
-          calls.writev.push(some.reduce((n, b) => n + b.length, 0));
-          return target.writev(some, position);
-        };
+  const spied = fileHandleWith(handle, {
+    writev: (buffers: Buffer[], position: number) => {
+      // A short write: only the first maxPerWrite bytes.
+      let room = options.maxPerWrite ?? Infinity;
+      const some: Buffer[] = [];
+      for (const buffer of buffers) {
+        if (room <= 0) break;
+        some.push(buffer.subarray(0, Math.min(buffer.length, room)));
+        room -= buffer.length;
       }
-      if (property === 'datasync') {
-        return () => {
-          calls.datasync += 1;
-          return options.failSync ? Promise.reject(Object.assign(new Error('EIO'), { code: 'EIO' })) : target.datasync();
-        };
-      }
-      const value = Reflect.get(target, property) as unknown;
-      return typeof value === 'function' ? value.bind(target) : value;
+      calls.writev.push(some.reduce((n, b) => n + b.length, 0));
+      return handle.writev(some, position);
+    },
+    datasync: () => {
+      calls.datasync += 1;
+      return options.failSync ? Promise.reject(Object.assign(new Error('EIO'), { code: 'EIO' })) : handle.datasync();
     },
   });
   return { handle: spied, calls };
@@ -114,18 +107,12 @@ describe('FileAppender', () => {
     let inFlight = 0;
     let most = 0;
     let release: (() => void) | undefined;
-    const gated = new Proxy(handle, {
-      get(target, property) {
-        if (property === 'writev') {
-          return async (buffers: Buffer[], position: number) => {
-            most = Math.max(most, ++inFlight);
-            await new Promise<void>((resolve) => (release = resolve));
-            inFlight--;
-            return target.writev(buffers, position);
-          };
-        }
-        const value = Reflect.get(target, property) as unknown;
-        return typeof value === 'function' ? value.bind(target) : value;
+    const gated = fileHandleWith(handle, {
+      writev: async (buffers: Buffer[], position: number) => {
+        most = Math.max(most, ++inFlight);
+        await new Promise<void>((resolve) => (release = resolve));
+        inFlight--;
+        return handle.writev(buffers, position);
       },
     });
     const out = new FileAppender(gated, 0);
@@ -150,16 +137,10 @@ describe('FileAppender', () => {
   it('fails the stream when a write behind the producer fails', async () => {
     const { handle } = await fileWith('fails', Buffer.alloc(0));
     let calls = 0;
-    const failing = new Proxy(handle, {
-      get(target, property) {
-        if (property === 'writev') {
-          return async (buffers: Buffer[], position: number) => {
-            if (++calls === 2) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
-            return target.writev(buffers, position);
-          };
-        }
-        const value = Reflect.get(target, property) as unknown;
-        return typeof value === 'function' ? value.bind(target) : value;
+    const failing = fileHandleWith(handle, {
+      writev: async (buffers: Buffer[], position: number) => {
+        if (++calls === 2) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+        return handle.writev(buffers, position);
       },
     });
     // The failing write is the last one: only `_final` can report it.
@@ -173,18 +154,12 @@ describe('FileAppender', () => {
   it('when destroyed, closes only after the write in flight has settled', async () => {
     const { handle } = await fileWith('destroy', Buffer.alloc(0));
     let settled = false;
-    const slow = new Proxy(handle, {
-      get(target, property) {
-        if (property === 'writev') {
-          return async (buffers: Buffer[], position: number) => {
-            await new Promise((resolve) => setTimeout(resolve, 50));
-            const result = await target.writev(buffers, position);
-            settled = true;
-            return result;
-          };
-        }
-        const value = Reflect.get(target, property) as unknown;
-        return typeof value === 'function' ? value.bind(target) : value;
+    const slow = fileHandleWith(handle, {
+      writev: async (buffers: Buffer[], position: number) => {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const result = await handle.writev(buffers, position);
+        settled = true;
+        return result;
       },
     });
     const out = new FileAppender(slow, 0);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
+import { fileHandleWith } from '../../../test/support/file-handle.js';
 import { FileRange, READ_CHUNK } from './file-range.js';
 
 /** Serves each request with whatever `respond` pipes into the response. */
@@ -46,13 +47,7 @@ describe('FileRange', () => {
   async function range(start: number, end: number): Promise<{ stream: FileRange; handle: FileHandle; buffers: Set<ArrayBufferLike> }> {
     const handle = await open(file, 'r');
     const buffers = new Set<ArrayBufferLike>();
-    const spied = new Proxy(handle, {
-      get(target, property) {
-        if (property === 'read') return (buffer: Buffer, ...rest: [number, number, number]) => (buffers.add(buffer.buffer), target.read(buffer, ...rest));
-        const value = Reflect.get(target, property) as unknown;
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
+    const spied = fileHandleWith(handle, { read: (buffer: Buffer, ...rest: [number, number, number]) => (buffers.add(buffer.buffer), handle.read(buffer, ...rest)) });
     return { stream: new FileRange(spied, start, end), handle, buffers };
   }
 
