@@ -50,6 +50,8 @@ async function startWharf(work: string, profileDir: string | undefined): Promise
   return startEmbeddedWharf({ name: 'wharf', cwd, logFile: join(work, 'wharf.log'), nodeArgs });
 }
 
+const FLOOR = 'null registry (client floor)';
+
 /** The null registry as a peer: in this process, so it has no peak RSS or CPU of its own to report. */
 async function startFloor(image: Awaited<ReturnType<typeof ensureImage>>): Promise<RegistryProcess> {
   const registry = await startNullRegistry(image);
@@ -83,7 +85,6 @@ function aboveFloor(peers: readonly Peer[]): string[] {
   return lines;
 }
 
-const FLOOR = 'null registry (client floor)';
 
 async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { rounds: { type: 'string', default: '5' }, profile: { type: 'string' }, 'no-floor': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });

@@ -297,7 +297,7 @@ export async function skopeoFigure(ctx: FigureContext, targets: readonly Target[
     registries.map((t) => `${t.label} ${(median(into.get(t.id)) - median(into.get(FLOOR.id))).toFixed(3)} s`).join(', ');
   const notes = [
     `fig3: \`skopeo copy\` of a ${image.layerSizes.length}-layer image (${mb} MB of blobs, cached at ${image.layout}) to a new repository per round, then back into a fresh OCI layout; blob-info cache: ${isolation}; \`sync\` before each`,
-    `fig3: ${FLOOR.label} = the same skopeo commands against a server in the bench process that stores nothing (drops pushed bodies, serves pulls from the image's files): the client's own time. Above it (median - floor median): push ${above(push)}; pull ${above(pull)}`,
+    `fig3: ${FLOOR.label} = the same skopeo commands against a server in the bench process that stores nothing (drops pushed bodies, serves pulls from the image's files): the client's own time (for pulls no hard floor: its plain file streams are slower than a registry's pull path). Above it (median - floor median): push ${above(push)}; pull ${above(pull)}`,
   ];
   return { id: 'fig3', title: 'skopeo', rows, notes, loadAverageAtStart, servers, raw: { image, isolation, push: Object.fromEntries(push), pull: Object.fromEntries(pull) } };
 }
